@@ -1,0 +1,57 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { AppError } from "../errors.js";
+
+/**
+ * The one place where error codes become HTTP statuses. Domain code throws
+ * AppError subclasses; everything else is a 500 whose message never leaks
+ * internals. Body shape: {"error": {"code": "...", "message": "..."}}.
+ */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  totp_required: 401,
+  forbidden: 403,
+  not_found: 404,
+  name_taken: 409,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+export function statusForCode(code: string): number {
+  return STATUS_BY_CODE[code] ?? (code.endsWith("_taken") || code.endsWith("_exists") ? 409 : 400);
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {
+    if (err instanceof AppError) {
+      return reply.status(statusForCode(err.code)).send(errorBody(err.code, err.message));
+    }
+    const fe = err as FastifyError;
+    if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return reply.status(413).send(errorBody("payload_too_large", "request body too large"));
+    }
+    if (fe.validation) {
+      return reply.status(400).send(errorBody("invalid_request", fe.message));
+    }
+    if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
+      const code = fe.statusCode === 415 ? "unsupported_media_type" : "invalid_request";
+      return reply.status(fe.statusCode).send(errorBody(code, fe.message));
+    }
+    request.log.error({ err }, "request failed");
+    return reply.status(500).send(errorBody("internal", "internal server error"));
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send(errorBody("not_found", "no such route")),
+  );
+}

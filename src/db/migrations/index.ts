@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from "kysely/migration";
+import * as m0001 from "./0001_initial.js";
+
+/**
+ * Migrations are compiled in (not read from disk), so the same list runs from
+ * source under vitest and from dist/ in production. Names sort in order.
+ */
+export const migrations: Readonly<Record<string, Migration>> = {
+  "0001_initial": m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve({ ...migrations }),
+};

@@ -1,0 +1,93 @@
+import type { Insertable, Kysely, Selectable } from "kysely";
+import type { DB, SessionsTable } from "./schema.js";
+
+export type SessionRow = Selectable<SessionsTable>;
+export type NewSession = Insertable<SessionsTable>;
+
+export function insertSession(db: Kysely<DB>, session: NewSession): Promise<SessionRow> {
+  return db.insertInto("sessions").values(session).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * The session holding `tokenHash` if it is usable at `now`: not revoked, and
+ * either without expiry or expiring after `now`.
+ */
+export function findActiveSessionByTokenHash(
+  db: Kysely<DB>,
+  tokenHash: string,
+  now: Date,
+): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom("sessions")
+    .selectAll()
+    .where("token_hash", "=", tokenHash)
+    .where("revoked_at", "is", null)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+    .executeTakeFirst();
+}
+
+/** A user's usable sessions at `now`, most recently used first. */
+export function listActiveSessions(db: Kysely<DB>, userId: number, now: Date): Promise<SessionRow[]> {
+  return db
+    .selectFrom("sessions")
+    .selectAll()
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+    .orderBy("last_used_at", "desc")
+    .orderBy("id", "desc")
+    .execute();
+}
+
+/**
+ * Revokes one of the user's sessions (scoped to its owner). True when it was
+ * revoked now; false when it does not exist, belongs to someone else or was
+ * already revoked (its revoked_at is kept).
+ */
+export async function revokeSession(
+  db: Kysely<DB>,
+  userId: number,
+  sessionId: number,
+  now: Date,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("sessions")
+    .set({ revoked_at: now })
+    .where("id", "=", sessionId)
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Revokes every unrevoked session of the user except `keepSessionId` (all of
+ * them when null). Returns how many were revoked.
+ */
+export async function revokeOtherSessions(
+  db: Kysely<DB>,
+  userId: number,
+  keepSessionId: number | null,
+  now: Date,
+): Promise<number> {
+  let query = db
+    .updateTable("sessions")
+    .set({ revoked_at: now })
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null);
+  if (keepSessionId !== null) query = query.where("id", "<>", keepSessionId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Deletes sessions revoked before `cutoff` or expired before `cutoff` (the
+ * caller passes now minus the retention). Returns how many were deleted.
+ */
+export async function pruneRevokedSessions(db: Kysely<DB>, cutoff: Date): Promise<number> {
+  const result = await db
+    .deleteFrom("sessions")
+    .where((eb) => eb.or([eb("revoked_at", "<", cutoff), eb("expires_at", "<", cutoff)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
