@@ -1,6 +1,22 @@
 import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { KyselyPlugin } from "kysely";
+import { registerArtifactRoute } from "./api/artifact-route.js";
+import { HeartbeatBatcher } from "./api/heartbeat-batcher.js";
 import { HttpListener } from "./api/http-listener.js";
+import { loadJobPayload } from "./api/job-message.js";
 import { createServer } from "./api/server.js";
+import { StatsStore } from "./api/stats-store.js";
+import { WorkerAuth } from "./api/worker-auth.js";
+import { WorkerJwt } from "./api/worker-jwt.js";
+import { registerWorkerRoutes } from "./api/worker-routes.js";
+import { createDispatcher } from "./api/ws-dispatch.js";
+import { Hub, type HubOptions } from "./api/ws-hub.js";
+import { registerWorkerSocket } from "./api/ws-route.js";
+import { SecretBox } from "./crypto/aes.js";
+import { NoopPublisher, type Publisher } from "./events/publisher.js";
+import type { LogBus } from "./logbus/log-bus.js";
+import { MemoryLogBus } from "./logbus/memory-log-bus.js";
 import { loadConfig } from "./config/load.js";
 import { BUILTIN_PLANS, type Config } from "./config/schema.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -9,6 +25,10 @@ import { upsertPlans } from "./db/plans.js";
 import { startAll, stopAll, type Service } from "./lifecycle.js";
 import { createLogger, type Logger } from "./log.js";
 import { Pruner } from "./maintenance/pruner.js";
+import { JobNotifier } from "./scheduler/job-notifier.js";
+import { Scheduler } from "./scheduler/scheduler.js";
+import { StuckJobRecovery } from "./scheduler/stuck-jobs.js";
+import { WorkerHealthMonitor } from "./scheduler/worker-health.js";
 
 export interface StartOptions {
   configPath?: string | undefined;
@@ -17,10 +37,133 @@ export interface StartOptions {
   logDestination?: NodeJS.WritableStream;
 }
 
+/** The parts tests and later subsystems reach into. */
+export interface ControlPlaneParts {
+  hub: Hub;
+  heartbeats: HeartbeatBatcher;
+  stats: StatsStore;
+  logBus: LogBus;
+  publisher: Publisher;
+  auth: WorkerAuth;
+  jwt: WorkerJwt;
+  secretBox: SecretBox;
+  scheduler: Scheduler;
+  stuckJobs: StuckJobRecovery;
+  workerHealth: WorkerHealthMonitor;
+}
+
+export interface BuildOverrides {
+  publisher?: Publisher;
+  /** Kysely plugins every part's queries go through (tests count statements with one). */
+  kyselyPlugins?: KyselyPlugin[];
+  now?: () => Date;
+  hub?: Partial<Pick<HubOptions, "timings" | "heartbeatIntervalS" | "statsIntervalS" | "onHandled">>;
+}
+
+export interface ControlPlane {
+  app: FastifyInstance;
+  parts: ControlPlaneParts;
+  /** Background parts in start order (the HTTP listener is added by the caller). */
+  services: Service[];
+}
+
+/**
+ * Builds every part on an open, migrated database, wiring dependencies
+ * through constructors. Nothing starts here.
+ */
+export function buildControlPlane(
+  config: Config,
+  db: Database,
+  log: Logger,
+  overrides: BuildOverrides = {},
+): ControlPlane {
+  const now = overrides.now ?? ((): Date => new Date());
+  const kdb = (overrides.kyselyPlugins ?? []).reduce((k, p) => k.withPlugin(p), db.kysely);
+  const secretBox = new SecretBox(config.api_server.secret);
+  const jwt = new WorkerJwt({ masterSecret: config.api_server.secret, now: () => now().getTime() });
+  const auth = new WorkerAuth({ db: kdb, jwt, secretBox, masterSecret: config.api_server.secret });
+  const stats = new StatsStore({ now: () => now().getTime() });
+  const logBus = new MemoryLogBus();
+  const publisher = overrides.publisher ?? new NoopPublisher();
+  const heartbeats = new HeartbeatBatcher({ db: kdb, log, now });
+  const hub = new Hub({
+    db: kdb,
+    log,
+    stats,
+    envelopeKey: (w) => auth.envelopeKey(w),
+    loadJob: (jobId) => loadJobPayload(kdb, secretBox, jobId),
+    now: () => now().getTime(),
+    ...overrides.hub,
+  });
+  hub.setHandler(
+    createDispatcher({
+      db: kdb,
+      stats,
+      logBus,
+      publisher,
+      heartbeats,
+      now,
+      replayPendingJobs: (conn) => hub.replayPendingJobs(conn),
+    }),
+  );
+
+  // Scheduling: placement pushes to the hub after commit; the NOTIFY sent in
+  // the placement transaction reaches the replica that holds the worker.
+  const scheduler = new Scheduler({ db: kdb, log, now, intervalMs: config.scheduler.interval_ms });
+  scheduler.setJobAssignedCallback((workerId) => hub.pushJob(workerId));
+  const notifier = new JobNotifier({ db, log, onJobs: (workerId) => hub.pushJob(workerId) });
+  const stuckJobs = new StuckJobRecovery({
+    db: kdb,
+    log,
+    publisher,
+    now,
+    timeoutS: config.scheduler.stuck_job_timeout_s,
+  });
+  const workerHealth = new WorkerHealthMonitor({
+    db: kdb,
+    log,
+    now,
+    heartbeatTimeoutS: config.workers.heartbeat_timeout_s,
+    intervalMs: config.workers.health_interval_s * 1000,
+  });
+
+  const app = createServer({ config, db, log, now });
+  registerWorkerRoutes(app, { db: kdb, auth, jwt, secretBox, now });
+  registerWorkerSocket(app, { auth, hub });
+  registerArtifactRoute(app, { db: kdb, auth });
+
+  return {
+    app,
+    parts: {
+      hub,
+      heartbeats,
+      stats,
+      logBus,
+      publisher,
+      auth,
+      jwt,
+      secretBox,
+      scheduler,
+      stuckJobs,
+      workerHealth,
+    },
+    services: [
+      heartbeats,
+      hub,
+      notifier,
+      scheduler,
+      stuckJobs,
+      workerHealth,
+      new Pruner({ db: kdb, log, now }),
+    ],
+  };
+}
+
 export interface RunningServer {
   config: Config;
   db: Database;
   log: Logger;
+  parts: ControlPlaneParts;
   /** The URL the server answers on (the bound port when listen used port 0). */
   url: string;
   /** Stops every part in reverse start order, then closes the database. Idempotent. */
@@ -54,9 +197,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     throw err;
   }
 
-  const app = createServer({ config, db, log, now });
-  const listener = new HttpListener(app, config.server.listen);
-  services.push(new Pruner({ db: db.kysely, log, now }), listener);
+  const plane = buildControlPlane(config, db, log, { now });
+  const listener = new HttpListener(plane.app, config.server.listen);
+  services.push(...plane.services, listener);
 
   await startAll(services, log);
 
@@ -70,6 +213,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     config,
     db,
     log,
+    parts: plane.parts,
     url,
     stop: () => (stopping ??= stopAll(services, log)),
   };

@@ -45,6 +45,26 @@ describe("embedded database, as `npm start` runs it", () => {
     expect(second.stderr.trim().split("\n")).toHaveLength(1);
     expect((await health(url)).status).toBe(200); // the first one is unharmed
 
+    // `wisehosting worker join-token` asks the running server, with the secret from the data directory.
+    const jt = await runBin(["worker", "join-token", "--ttl", "1h", "--server", url], {
+      WISEHOSTING_DATA_DIR: dataDir,
+    });
+    expect(jt.code).toBe(0);
+    const token = jt.stdout.trim();
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    expect(jt.stderr).toContain("single use");
+    const register = (bearer: string) =>
+      fetch(`${url}/v1/workers/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+        body: JSON.stringify({ name: "w1", api_key: "a".repeat(64), cpu_millicores: 1000, memory_mb: 1024 }),
+      }).then((r) => r.status);
+    expect(await register(token)).toBe(200);
+    expect(await register(token)).toBe(401);
+    expect(
+      (await runBin(["worker", "join-token", "--ttl", "soon"], { WISEHOSTING_DATA_DIR: dataDir })).code,
+    ).toBe(2);
+
     const t0 = Date.now();
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
@@ -57,7 +77,7 @@ describe("embedded database, as `npm start` runs it", () => {
     expect((await readFile(path.join(dataDir, "secret"), "utf8")).trim()).toBe(secret);
     again.child.kill("SIGINT");
     expect(await again.exited).toBe(0);
-  });
+  }, 180_000);
 });
 
 describe("bad configuration exits 2 with one line naming the problem", () => {

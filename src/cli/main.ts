@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { runServerCommand } from "./server-command.js";
+import { runWorkerCommand } from "./worker-command.js";
 
 const USAGE = `usage: wisehosting <command> [options]
 
 commands:
   server [--config FILE]   run the control plane (config also from WISEHOSTING_CONFIG and WISEHOSTING_* variables)
+  worker join-token [--ttl 1h]
+                           create a single-use token for registering a new worker (printed once)
 
 options:
   -h, --help               show this help
@@ -31,6 +34,9 @@ async function main(argv: string[]): Promise<void> {
       await runServerCommand({ configPath: values.config });
       return;
     }
+    case "worker":
+      await runWorkerCommand(rest);
+      return;
     default:
       process.stderr.write(`wisehosting: unknown command "${command}"\n\n${USAGE}`);
       process.exit(2);

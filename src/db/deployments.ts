@@ -29,3 +29,111 @@ export async function deleteDeployment(db: Kysely<DB>, id: number): Promise<bool
   const result = await db.deleteFrom("deployments").where("id", "=", id).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
+
+export type ReleasedReservation = Pick<DeploymentRow, "id" | "worker_id" | "cpu_millicores" | "memory_mb">;
+
+/**
+ * Ends a deployment's reservation: sets its final status, frees its host
+ * port and clears `reserved`. Returns what it held, or undefined when it held
+ * nothing (already released), so a release is applied at most once.
+ */
+export function endDeploymentReservation(
+  db: Kysely<DB>,
+  deploymentId: number,
+  status: "failed" | "stopped" | "superseded",
+  now: Date,
+): Promise<ReleasedReservation | undefined> {
+  return db
+    .updateTable("deployments")
+    .set({ reserved: false, host_port: null, status, finished_at: now })
+    .where("id", "=", deploymentId)
+    .where("reserved", "=", true)
+    .returning(["id", "worker_id", "cpu_millicores", "memory_mb"])
+    .executeTakeFirst();
+}
+
+/** Appends to a deployment's build log, keeping it within `cap` (head and tail kept). */
+export async function appendBuildLogs(
+  db: Kysely<DB>,
+  deploymentId: number,
+  chunk: string,
+  cap: (logs: string) => string,
+): Promise<void> {
+  const row = await db
+    .selectFrom("deployments")
+    .select("build_logs")
+    .where("id", "=", deploymentId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) return;
+  await db
+    .updateTable("deployments")
+    .set({ build_logs: cap(row.build_logs + chunk) })
+    .where("id", "=", deploymentId)
+    .execute();
+}
+
+/**
+ * Marks a deployment failed with `error` (its reservation is ended
+ * separately, by endDeploymentReservation). Returns the fields an event
+ * names, or undefined when the deployment no longer exists.
+ */
+export function markDeploymentFailed(
+  db: Kysely<DB>,
+  deploymentId: number,
+  error: string,
+  now: Date,
+): Promise<Pick<DeploymentRow, "id" | "commit_sha" | "commit_message"> | undefined> {
+  return db
+    .updateTable("deployments")
+    .set((eb) => ({ status: "failed", error, finished_at: eb.fn.coalesce("finished_at", eb.val(now)) }))
+    .where("id", "=", deploymentId)
+    .returning(["id", "commit_sha", "commit_message"])
+    .executeTakeFirst();
+}
+
+/**
+ * Ends, in one statement, every reservation held on these workers (they
+ * went offline): `superseded` deployments stay superseded, the rest become
+ * `stopped`; host ports are freed. A deployment whose deploy job is still
+ * `assigned` or `processing` is left alone: that job's result (or stuck-job
+ * recovery) decides whether it keeps its reservation. Returns what was
+ * released, for the caller to give back to the workers; each reservation is
+ * returned at most once because `reserved` is cleared.
+ */
+export async function endReservationsOnWorkers(
+  db: Kysely<DB>,
+  workerIds: readonly number[],
+  now: Date,
+): Promise<ReleasedReservation[]> {
+  if (workerIds.length === 0) return [];
+  return db
+    .updateTable("deployments as d")
+    .set((eb) => ({
+      reserved: false,
+      host_port: null,
+      finished_at: now,
+      status: eb
+        .case()
+        .when("d.status", "=", "superseded")
+        .then("superseded" as const)
+        .else("stopped" as const)
+        .end(),
+    }))
+    .where("d.worker_id", "in", workerIds)
+    .where("d.reserved", "=", true)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("jobs")
+            .select("jobs.id")
+            .whereRef("jobs.deployment_id", "=", "d.id")
+            .where("jobs.type", "=", "deploy")
+            .where("jobs.status", "in", ["assigned", "processing"]),
+        ),
+      ),
+    )
+    .returning(["d.id", "d.worker_id", "d.cpu_millicores", "d.memory_mb"])
+    .execute();
+}

@@ -177,6 +177,8 @@ export interface JobsTable {
   started_at: NullableTimestamp;
   finished_at: NullableTimestamp;
   updated_at: CreatedAt;
+  /** Not to be placed before this time (migration 0002). */
+  run_after: CreatedAt;
 }
 
 export type AlertRuleKind = "cpu" | "memory" | "network" | "disk" | "offline";

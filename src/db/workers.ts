@@ -129,3 +129,95 @@ export async function getWorkerStats(db: Kysely<DB>): Promise<WorkerStats> {
     .executeTakeFirstOrThrow();
   return { ...row, workers_offline: row.workers_total - row.workers_online };
 }
+
+/**
+ * Gives back capacity a job or deployment reserved. GREATEST keeps the
+ * counters at zero or above even if a release is applied twice.
+ */
+export async function releaseWorkerCapacity(
+  db: Kysely<DB>,
+  workerId: number,
+  cpuMillicores: number,
+  memoryMb: number,
+): Promise<void> {
+  await db
+    .updateTable("workers")
+    .set((eb) => ({
+      used_cpu_millicores: sql<number>`GREATEST(${eb.ref("used_cpu_millicores")} - ${cpuMillicores}, 0)`,
+      used_memory_mb: sql<number>`GREATEST(${eb.ref("used_memory_mb")} - ${memoryMb}, 0)`,
+      updated_at: sql<Date>`now()`,
+    }))
+    .where("id", "=", workerId)
+    .execute();
+}
+
+/** Marks a worker online with a fresh heartbeat (on connect). */
+export async function markWorkerOnline(db: Kysely<DB>, workerId: number, now: Date): Promise<void> {
+  await db
+    .updateTable("workers")
+    .set({ status: "online", last_heartbeat: now, updated_at: now })
+    .where("id", "=", workerId)
+    .execute();
+}
+
+/** How many workers are `online` now. */
+export async function countOnlineWorkers(db: Kysely<DB>): Promise<number> {
+  const row = await db
+    .selectFrom("workers")
+    .select(sql<number>`count(*)::int`.as("n"))
+    .where("status", "=", "online")
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
+
+/**
+ * Marks offline, in one statement, the online workers whose last heartbeat
+ * is older than `cutoff` (or that never sent one). The staleness test is in
+ * the UPDATE itself, so a heartbeat flushed just before wins: its worker is
+ * not marked. Returns the ids marked, ascending.
+ */
+export async function markStaleWorkersOffline(db: Kysely<DB>, cutoff: Date, now: Date): Promise<number[]> {
+  const rows = await db
+    .updateTable("workers")
+    .set({ status: "offline", updated_at: now })
+    .where("status", "=", "online")
+    .where((eb) => eb.or([eb("last_heartbeat", "is", null), eb("last_heartbeat", "<", cutoff)]))
+    .returning("id")
+    .execute();
+  return rows.map((r) => r.id).sort((a, b) => a - b);
+}
+
+export interface CapacityRelease {
+  workerId: number;
+  cpuMillicores: number;
+  memoryMb: number;
+}
+
+/**
+ * releaseWorkerCapacity for many releases in one statement: releases of the
+ * same worker are summed first. GREATEST keeps the counters at zero or above.
+ */
+export async function releaseWorkerCapacities(
+  db: Kysely<DB>,
+  releases: readonly CapacityRelease[],
+): Promise<void> {
+  const byWorker = new Map<number, { cpu: number; memory: number }>();
+  for (const r of releases) {
+    const sum = byWorker.get(r.workerId) ?? { cpu: 0, memory: 0 };
+    sum.cpu += r.cpuMillicores;
+    sum.memory += r.memoryMb;
+    byWorker.set(r.workerId, sum);
+  }
+  if (byWorker.size === 0) return;
+  const ids = [...byWorker.keys()];
+  const cpus = ids.map((id) => byWorker.get(id)?.cpu ?? 0);
+  const memories = ids.map((id) => byWorker.get(id)?.memory ?? 0);
+  await sql`
+    UPDATE workers AS w
+    SET used_cpu_millicores = GREATEST(w.used_cpu_millicores - r.cpu, 0),
+        used_memory_mb = GREATEST(w.used_memory_mb - r.memory, 0),
+        updated_at = now()
+    FROM unnest(${ids}::int[], ${cpus}::int[], ${memories}::int[]) AS r(id, cpu, memory)
+    WHERE w.id = r.id
+  `.execute(db);
+}

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m0001 from "./0001_initial.js";
+import * as m0002 from "./0002_job_run_after.js";
 
 /**
  * Migrations are compiled in (not read from disk), so the same list runs from
@@ -7,6 +8,7 @@ import * as m0001 from "./0001_initial.js";
  */
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001_initial": m0001,
+  "0002_job_run_after": m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

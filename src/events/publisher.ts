@@ -1,0 +1,68 @@
+/**
+ * The platform's event catalogue and the publisher port. Parts that cause an
+ * event (the hub, the scheduler, the alert poller) are given a Publisher;
+ * the webhook dispatcher implements it. Until that exists, main injects
+ * NoopPublisher (never a global).
+ */
+export const EVENT_TYPES = [
+  "deployment.succeeded",
+  "deployment.failed",
+  "app.stopped",
+  "app.violation",
+  "app.crashloop",
+  "app.cpu",
+  "app.memory",
+  "app.network",
+  "app.disk",
+  "app.offline",
+  "alert.resolved",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface EventApp {
+  id: number;
+  name: string;
+  slug: string;
+  user_id: number;
+}
+
+export interface EventDeployment {
+  id: number;
+  commit_sha: string | null;
+  commit_message: string | null;
+}
+
+export interface EventAlert {
+  id: number;
+  kind: string;
+  value: number | null;
+  threshold: number | null;
+  sustain_minutes: number | null;
+}
+
+export interface PlatformEvent {
+  type: EventType;
+  app: EventApp;
+  deployment?: EventDeployment;
+  alert?: EventAlert;
+  /** Why, in words a user can act on (a job's error, a violation's reason). */
+  reason?: string;
+  time: Date;
+}
+
+export interface Publisher {
+  /** Hands an event over for delivery; never throws, never blocks on the network. */
+  publish(event: PlatformEvent): void;
+}
+
+export class NoopPublisher implements Publisher {
+  publish(): void {}
+}
+
+/** A publisher that keeps what it was given (tests). */
+export class RecordingPublisher implements Publisher {
+  readonly events: PlatformEvent[] = [];
+  publish(event: PlatformEvent): void {
+    this.events.push(event);
+  }
+}

@@ -1,0 +1,54 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { HttpListener } from "../../src/api/http-listener.js";
+import { loadConfig } from "../../src/config/load.js";
+import type { Config } from "../../src/config/schema.js";
+import { startAll, stopAll } from "../../src/lifecycle.js";
+import { createLogger } from "../../src/log.js";
+import { buildControlPlane, type BuildOverrides, type ControlPlaneParts } from "../../src/main.js";
+import { createTestDatabase, type TestDatabase } from "./test-db.js";
+
+export const TEST_SECRET = "test-master-secret-0123456789abcdef";
+
+export interface TestControlPlane {
+  url: string;
+  config: Config;
+  t: TestDatabase;
+  parts: ControlPlaneParts;
+  stop(): Promise<void>;
+}
+
+/**
+ * A control plane in this process on a fresh test database, listening on a
+ * free loopback port: the real composition (buildControlPlane) without the
+ * embedded initdb that startServer would do.
+ */
+export async function startTestControlPlane(overrides: BuildOverrides = {}): Promise<TestControlPlane> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), "wh-cp-"));
+  const config = await loadConfig({
+    env: {
+      WISEHOSTING_DATA_DIR: dataDir,
+      WISEHOSTING_LISTEN: "127.0.0.1:0",
+      WISEHOSTING_SECRET: TEST_SECRET,
+    },
+  });
+  const t = await createTestDatabase();
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+  const plane = buildControlPlane(config, t.db, log, overrides);
+  const listener = new HttpListener(plane.app, config.server.listen);
+  const services = [...plane.services, listener];
+  await startAll(services, log);
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${listener.address?.port ?? 0}`,
+    config,
+    t,
+    parts: plane.parts,
+    stop: () =>
+      (stopped ??= (async () => {
+        await stopAll(services, log);
+        await t.dispose();
+      })()),
+  };
+}
