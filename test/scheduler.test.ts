@@ -66,6 +66,19 @@ describe("placement", () => {
     expect(await checkInvariants(db())).toMatchObject({ overCommitted: [], halfAssigned: [] });
   });
 
+  it("a full batch of jobs that fit nowhere does not block a placeable job behind it", async () => {
+    await reset();
+    await makeOnlineWorkers(db(), [{ cpu: 1000, memory: 1024 }]);
+    const big = await makePendingDeploys(
+      db(),
+      Array.from({ length: 150 }, () => ({ cpu: 2000, memory: 128, priority: 9 })),
+    );
+    const [small] = await makePendingDeploys(db(), [{ cpu: 100, memory: 128, priority: 0 }]);
+    const result = await scheduler().runOnce();
+    expect(result.assigned.map((a) => a.jobId)).toEqual([small]);
+    expect((await jobs(big)).every((j) => j.status === "pending")).toBe(true);
+  });
+
   it("sends restart/stop/delete to the app's worker and holds them while it is offline", async () => {
     await reset();
     const [a, b] = await makeOnlineWorkers(db(), [

@@ -14,6 +14,8 @@ export interface Assignment {
 
 export interface PlacementResult {
   claimed: number;
+  /** Ids of the claimed jobs that stayed pending (fit nowhere now). */
+  unplaced: number[];
   assigned: Assignment[];
   /** Jobs failed because they cannot ever be placed (a deploy without its deployment). */
   failed: number[];
@@ -59,6 +61,15 @@ export async function placePendingJobs(
     now: Date;
     batch?: number;
     onPlaced?: (trx: Transaction<DB>, assigned: Assignment[]) => Promise<void>;
+    /**
+     * The planning snapshot of online workers, reused across the batches of
+     * one scheduler tick (loaded when empty). Only planning reads it; every
+     * placement is re-checked against the locked rows, whose fresh counters
+     * are written back into it.
+     */
+    snapshot?: Map<number, WorkerCapacity>;
+    /** Jobs already considered in this tick that did not fit: not claimed again, so they block nothing behind them. */
+    skip?: readonly number[];
   },
 ): Promise<PlacementResult> {
   return db.transaction().execute(async (trx) => {
@@ -66,13 +77,13 @@ export async function placePendingJobs(
       await sql<ClaimedJob>`
       SELECT id, type, deployment_id, cpu_millicores, memory_mb, zone, worker_id
       FROM jobs
-      WHERE status = 'pending' AND run_after <= ${opts.now}
+      WHERE status = 'pending' AND run_after <= ${opts.now} AND id <> ALL(${[...(opts.skip ?? [])]}::int[])
       ORDER BY priority DESC, created_at, id
       LIMIT ${opts.batch ?? PLACEMENT_BATCH}
       FOR UPDATE SKIP LOCKED
     `.execute(trx)
     ).rows;
-    if (jobs.length === 0) return { claimed: 0, assigned: [], failed: [] };
+    if (jobs.length === 0) return { claimed: 0, unplaced: [], assigned: [], failed: [] };
 
     // Jobs that can never be placed fail at once rather than sit in the queue.
     const unplaceable = jobs.filter(
@@ -93,12 +104,14 @@ export async function placePendingJobs(
         .execute();
     }
 
-    const snapshot = new Map((await loadOnlineWorkers(trx)).map((w) => [w.id, w]));
+    const snapshot = opts.snapshot ?? new Map<number, WorkerCapacity>();
+    if (snapshot.size === 0) for (const w of await loadOnlineWorkers(trx)) snapshot.set(w.id, w);
     const plan = planJobs(
       jobs.filter((j) => !failed.includes(j.id)),
       snapshot,
     );
-    if (plan.length === 0) return { claimed: jobs.length, assigned: [], failed };
+    if (plan.length === 0)
+      return { claimed: jobs.length, unplaced: unplacedOf(jobs, failed, []), assigned: [], failed };
 
     const workerIds = [...new Set(plan.map((p) => p.workerId))].sort((a, b) => a - b);
     const locked = new Map((await lockWorkers(trx, workerIds)).map((w) => [w.id, w]));
@@ -110,7 +123,14 @@ export async function placePendingJobs(
       w.usedMemoryMb += need.memoryMb;
       return true;
     });
-    if (confirmed.length === 0) return { claimed: jobs.length, assigned: [], failed };
+    // Write the locked truth back into the snapshot (a worker gone offline leaves it).
+    for (const id of workerIds) {
+      const w = locked.get(id);
+      if (w) snapshot.set(id, { ...w });
+      else snapshot.delete(id);
+    }
+    if (confirmed.length === 0)
+      return { claimed: jobs.length, unplaced: unplacedOf(jobs, failed, []), assigned: [], failed };
 
     const ports = await allocatePorts(trx, confirmed);
     const assigned = confirmed.map((p) => ({
@@ -138,8 +158,17 @@ export async function placePendingJobs(
       WHERE j.id = v.id
     `.execute(trx);
     await opts.onPlaced?.(trx, assigned);
-    return { claimed: jobs.length, assigned, failed };
+    return { claimed: jobs.length, unplaced: unplacedOf(jobs, failed, assigned), assigned, failed };
   });
+}
+
+function unplacedOf(
+  jobs: readonly ClaimedJob[],
+  failed: readonly number[],
+  assigned: readonly Assignment[],
+): number[] {
+  const done = new Set([...failed, ...assigned.map((a) => a.jobId)]);
+  return jobs.filter((j) => !done.has(j.id)).map((j) => j.id);
 }
 
 function needOf(job: ClaimedJob): Need {

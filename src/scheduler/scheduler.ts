@@ -4,7 +4,7 @@ import type { Service } from "../lifecycle.js";
 import { Loop } from "../loop.js";
 import { notifyJobsAssigned } from "./job-notifier.js";
 import { PLACEMENT_BATCH, placePendingJobs, type Assignment } from "./placement.js";
-import { pickWorker, type Need } from "./scoring.js";
+import { pickWorker, type Need, type WorkerCapacity } from "./scoring.js";
 import { withTxRetry } from "./tx-retry.js";
 
 export interface SchedulerLogger {
@@ -62,12 +62,16 @@ export class Scheduler implements Service {
   async runOnce(): Promise<TickResult> {
     const total: TickResult = { assigned: [], failed: [] };
     const batch = this.opts.batch ?? PLACEMENT_BATCH;
+    const snapshot = new Map<number, WorkerCapacity>();
+    const skip: number[] = [];
     for (;;) {
       const result = await withTxRetry(
         () =>
           placePendingJobs(this.opts.db, {
             now: this.now(),
             batch,
+            snapshot,
+            skip,
             ...(this.opts.notify === false
               ? {}
               : {
@@ -79,7 +83,10 @@ export class Scheduler implements Service {
                 }),
           }),
         {
-          onRetry: (attempt, code) => this.opts.log.warn({ attempt, code }, "placement transaction retried"),
+          onRetry: (attempt, code) => {
+            snapshot.clear(); // the rolled-back attempt may have left it ahead of the database
+            this.opts.log.warn({ attempt, code }, "placement transaction retried");
+          },
         },
       );
       total.assigned.push(...result.assigned);
@@ -91,7 +98,9 @@ export class Scheduler implements Service {
           this.opts.log.error({ err, jobId: a.jobId }, "job-assigned callback failed");
         }
       }
-      if (result.claimed < batch || result.assigned.length + result.failed.length === 0) break;
+      skip.push(...result.unplaced);
+      // A full batch means more may be waiting behind it, placeable or not.
+      if (result.claimed < batch) break;
     }
     if (total.assigned.length > 0) this.opts.log.info({ assigned: total.assigned.length }, "jobs placed");
     return total;
