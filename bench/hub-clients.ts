@@ -14,6 +14,8 @@ import { mapLimit } from "./util.js";
 
 /** Connections opened (or workers registered) at once during set-up. */
 const SETUP_CONCURRENCY = 50;
+/** Set-up is not measured: on a busy machine, let each request take its time. */
+const SETUP_TIMEOUT_MS = 60_000;
 /** A socket with more than this many bytes not yet handed to the kernel gets no frame this wave. */
 const HIGH_WATER_BYTES = 16 * 1024;
 /** One heartbeat per this many envelopes, the rest app_stats: 30 s beats against 10 s stats. */
@@ -30,7 +32,7 @@ export interface OursSocket {
   codec: WorkerCodec;
 }
 
-/** Frames the server sent back during the message phase (any is an error here), by type or code. */
+/** Frames the server sent back (any is an error here) by type or code, and sockets it closed, by close code. */
 export class Inbound {
   readonly counts = new Map<string, number>();
   total = 0;
@@ -54,6 +56,7 @@ export function registerWorkers(baseUrl: string, secret: string, n: number): Pro
       const res = await registerWorker({
         baseUrl,
         bearer: secret,
+        timeoutMs: SETUP_TIMEOUT_MS,
         request: { name: `bench-${i + 1}`, api_key: apiKey, cpu_millicores: 8000, memory_mb: 16_384 },
       });
       return { id: res.worker.id, token: res.token, apiKey };
@@ -68,21 +71,27 @@ export function connectOurs(
   inbound: Inbound,
 ): Promise<OursSocket[]> {
   return mapLimit(workers, SETUP_CONCURRENCY, (w) =>
-    openWorkerSocket({ baseUrl, token: w.token, apiKey: w.apiKey }, (ws, codec) => {
-      ws.on("message", (data) => {
-        const msg = codec.decode(rawToText(data));
-        inbound.add(!msg.ok ? `undecodable ${msg.code}` : msg.type === "error" ? msg.payload.code : msg.type);
-      });
-      ws.on("error", () => undefined);
-      return { ws, codec };
-    }),
+    openWorkerSocket(
+      { baseUrl, token: w.token, apiKey: w.apiKey, timeoutMs: SETUP_TIMEOUT_MS },
+      (ws, codec) => {
+        ws.on("message", (data) => {
+          const msg = codec.decode(rawToText(data));
+          inbound.add(
+            !msg.ok ? `undecodable ${msg.code}` : msg.type === "error" ? msg.payload.code : msg.type,
+          );
+        });
+        ws.on("error", () => undefined);
+        ws.on("close", (code, reason) => inbound.add(`closed ${code} ${reason.toString("utf8")}`.trim()));
+        return { ws, codec };
+      },
+    ),
   );
 }
 
 /** Opens `n` plain sockets to the bare server. */
 export function connectBare(port: number, n: number): Promise<WebSocket[]> {
   return mapLimit(Array.from({ length: n }), SETUP_CONCURRENCY, async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { handshakeTimeout: SETUP_TIMEOUT_MS });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);

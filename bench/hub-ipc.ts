@@ -32,7 +32,7 @@ export interface MemorySample {
 export interface WaitReply {
   reached: boolean;
   handled: number;
-  /** When the count was reached (or when the server gave up), on the `epochMs()` time line. */
+  /** When the count was reached (or, if it was not, when it last moved), on the `epochMs()` time line. */
   at: number;
   /** The server's user + system CPU since `reset`, in microseconds. */
   cpuMicros: number;

@@ -67,7 +67,8 @@ function memory(m: Memory): string {
   return (
     `server RSS ${slope("rss")} per idle connection (JS heap+external ${slope("heap")}; ` +
     `${fmtMb(m.idle.rss)} with ${fmtInt(m.n)} connected), ` +
-    `${traffic("rss")} more per connection after traffic (heap ${traffic("heap")})`
+    `${traffic("rss")} more per connection after traffic (heap ${traffic("heap")})` +
+    (m.n - m.half < 1000 ? " [under 1000 connections in the slope: RSS is approximate]" : "")
   );
 }
 

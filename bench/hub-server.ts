@@ -61,11 +61,11 @@ class Counter {
       this.waiter = { count, resolve };
       if (this.handled >= count) return this.settle(true);
       let seen = this.handled;
-      let movedAt = Date.now();
+      let movedAt = epochMs();
       const check = (): void => {
         if (this.waiter?.resolve !== resolve) return;
-        if (this.handled !== seen) [seen, movedAt] = [this.handled, Date.now()];
-        if (Date.now() - movedAt >= stallMs) this.settle(false);
+        if (this.handled !== seen) [seen, movedAt] = [this.handled, epochMs()];
+        if (epochMs() - movedAt >= stallMs) this.settle(false, movedAt);
         else setTimeout(check, 250);
       };
       setTimeout(check, 250);
@@ -77,11 +77,12 @@ class Counter {
     return { p50Ms: percentile(this.latencies, 0.5), p99Ms: percentile(this.latencies, 0.99) };
   }
 
-  private settle(reached: boolean): void {
+  /** `at` defaults to now; a stalled wait reports when the count last moved. */
+  private settle(reached: boolean, at = epochMs()): void {
     const waiter = this.waiter;
     this.waiter = undefined;
     const cpu = process.cpuUsage(this.cpu0);
-    waiter?.resolve({ reached, handled: this.handled, at: epochMs(), cpuMicros: cpu.user + cpu.system });
+    waiter?.resolve({ reached, handled: this.handled, at, cpuMicros: cpu.user + cpu.system });
   }
 }
 

@@ -79,6 +79,7 @@ async function runMessages(
     const frames = framesFor(s, from, from + plan.roundsPerSegment);
     result.sent += frames.reduce((n, f) => n + f.length, 0);
     const reply = server.call({ op: "wait", count: result.sent, stallMs: STALL_MS });
+    reply.catch(() => undefined); // awaited below unless pump throws
     const cpu0 = process.cpuUsage();
     const t0 = epochMs();
     await pump(sockets, frames);
@@ -132,6 +133,7 @@ async function measureOurs(n: number, envelopes: number, plan: Plan, env: NodeJS
     await server.call({ op: "reset" });
     const pacedTotal = pacedFrames.reduce((k, f) => k + f.length, 0);
     const pacedDone = server.call({ op: "wait", count: pacedTotal, stallMs: STALL_MS });
+    pacedDone.catch(() => undefined); // awaited below unless pace throws
     await pace(sockets, pacedFrames, ratePerSec);
     await pacedDone;
     const paced = { ...(await server.call({ op: "report" })), ratePerSec };
@@ -140,6 +142,14 @@ async function measureOurs(n: number, envelopes: number, plan: Plan, env: NodeJS
     const memory: Memory = { ...connected.memory, after: await server.call({ op: "memory" }) };
     const errors = inbound.total === 0 ? "none" : `${inbound.total} (${inbound.describe()})`;
     return { ours: { phase, saturated, paced, memory, errors }, segments };
+  } catch (err) {
+    if (inbound.total > 0) console.error(`bench: the server sent or closed: ${inbound.describe()}`);
+    const logged = await server.call({ op: "report" }).then(
+      (r) => r.logged,
+      () => ({}),
+    );
+    for (const [msg, k] of Object.entries(logged)) console.error(`bench: server logged ${k} × "${msg}"`);
+    throw err;
   } finally {
     for (const ws of sockets) ws.terminate();
     await server.stop();

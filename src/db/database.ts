@@ -71,7 +71,7 @@ export interface Database {
 
 export async function openDatabase(target: DatabaseTarget, log: DatabaseLogger): Promise<Database> {
   return target.engine === "postgres"
-    ? openPostgres(target.url, target.poolSize ?? 10, log)
+    ? openPostgres(target.url, target.poolSize ?? 20, log)
     : openPglite(target, log);
 }
 
@@ -79,7 +79,8 @@ async function openPostgres(url: string, poolSize: number, log: DatabaseLogger):
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
-    connectionTimeoutMillis: 5000,
+    // A burst (thousands of workers reconnecting) queues for a connection rather than failing at once.
+    connectionTimeoutMillis: 30_000,
     idleTimeoutMillis: 30_000,
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary"): unknown =>

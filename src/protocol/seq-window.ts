@@ -1,6 +1,9 @@
 /** Seqs this far or further below the highest seen are always replays. */
 export const SEQ_WINDOW = 256;
-/** The seen set is pruned once it holds more than this many seqs. */
+/**
+ * The spec's bound on the seen set ("pruned when it passes 1024 entries").
+ * This implementation never holds more than SEQ_WINDOW, well inside it.
+ */
 export const SEQ_PRUNE_AT = 1024;
 
 /**
@@ -14,20 +17,23 @@ export const SEQ_PRUNE_AT = 1024;
  * - otherwise returns true and records the seq; seqs may arrive out of order
  *   within the window.
  *
- * Memory: every accepted seq above highest − 256 is remembered; once the set
- * passes 1024 entries, everything ≤ highest − 256 is dropped (those are
- * rejected by the bound above anyway), so `size` never exceeds 1025.
+ * Memory: the seqs in (highest − 256, highest] are kept as a 256-bit ring
+ * (bit seq mod 256), which is all the contract needs: anything lower is
+ * rejected by the bound. 32 bytes per connection, whatever the traffic.
  */
 export class SeqWindow {
   #highest = 0;
-  readonly #seen = new Set<number>();
+  readonly #bits = new Uint32Array(SEQ_WINDOW / 32);
 
   accept(seq: number): boolean {
     if (!Number.isSafeInteger(seq) || seq < 1) return false;
-    if (seq <= this.#highest - SEQ_WINDOW || this.#seen.has(seq)) return false;
-    this.#seen.add(seq);
-    if (seq > this.#highest) this.#highest = seq;
-    if (this.#seen.size > SEQ_PRUNE_AT) this.#prune();
+    if (seq <= this.#highest - SEQ_WINDOW) return false;
+    if (seq > this.#highest) {
+      this.#advance(seq);
+    } else if (this.#has(seq)) {
+      return false;
+    }
+    this.#set(seq);
     return true;
   }
 
@@ -36,15 +42,42 @@ export class SeqWindow {
     return this.#highest;
   }
 
-  /** How many seqs are remembered (for tests and metrics). */
+  /** How many seqs in the window are remembered (for tests and metrics); at most 256. */
   get size(): number {
-    return this.#seen.size;
+    let n = 0;
+    for (const word of this.#bits) {
+      let w = word;
+      while (w !== 0) {
+        w &= w - 1;
+        n++;
+      }
+    }
+    return n;
   }
 
-  #prune(): void {
-    const floor = this.#highest - SEQ_WINDOW;
-    for (const seq of this.#seen) {
-      if (seq <= floor) this.#seen.delete(seq);
+  /** Moves highest up to seq, forgetting the slots that now fall out of the window. */
+  #advance(seq: number): void {
+    if (seq - this.#highest >= SEQ_WINDOW) {
+      this.#bits.fill(0);
+    } else {
+      for (let s = this.#highest + 1; s < seq; s++) this.#clear(s);
+      this.#clear(seq);
     }
+    this.#highest = seq;
+  }
+
+  #has(seq: number): boolean {
+    const slot = seq % SEQ_WINDOW;
+    return ((this.#bits[slot >>> 5] ?? 0) & (1 << (slot & 31))) !== 0;
+  }
+
+  #set(seq: number): void {
+    const slot = seq % SEQ_WINDOW;
+    this.#bits[slot >>> 5] = (this.#bits[slot >>> 5] ?? 0) | (1 << (slot & 31));
+  }
+
+  #clear(seq: number): void {
+    const slot = seq % SEQ_WINDOW;
+    this.#bits[slot >>> 5] = (this.#bits[slot >>> 5] ?? 0) & ~(1 << (slot & 31));
   }
 }
