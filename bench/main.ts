@@ -1,6 +1,8 @@
+import { ALERTS_USAGE, runAlerts } from "./alerts.js";
 import { parseArgs, UsageError } from "./args.js";
 import { HUB_USAGE, runHub } from "./hub.js";
 import { runScheduler, SCHEDULER_USAGE } from "./scheduler.js";
+import { runTraefik, TRAEFIK_USAGE } from "./traefik.js";
 
 /**
  * `npm run bench -- <name> [flags]`: runs one benchmark against the real
@@ -18,6 +20,8 @@ interface Benchmark {
 const BENCHMARKS: ReadonlyMap<string, Benchmark> = new Map([
   ["hub", { usage: HUB_USAGE, run: runHub }],
   ["scheduler", { usage: SCHEDULER_USAGE, run: runScheduler }],
+  ["traefik", { usage: TRAEFIK_USAGE, run: runTraefik }],
+  ["alerts", { usage: ALERTS_USAGE, run: runAlerts }],
 ]);
 
 function usage(): string {

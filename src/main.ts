@@ -13,6 +13,7 @@ import { registerWorkerRoutes } from "./api/worker-routes.js";
 import { createDispatcher } from "./api/ws-dispatch.js";
 import { Hub, type HubOptions } from "./api/ws-hub.js";
 import { registerWorkerSocket } from "./api/ws-route.js";
+import { createTraefikRoutes, type TraefikRoutes } from "./api/traefik.js";
 import { SecretBox } from "./crypto/aes.js";
 import { NoopPublisher, type Publisher } from "./events/publisher.js";
 import type { LogBus } from "./logbus/log-bus.js";
@@ -29,6 +30,9 @@ import { JobNotifier } from "./scheduler/job-notifier.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { StuckJobRecovery } from "./scheduler/stuck-jobs.js";
 import { WorkerHealthMonitor } from "./scheduler/worker-health.js";
+import { UsageRecorder } from "./usage/recorder.js";
+import { AlertManager } from "./alerts/manager.js";
+import { ThresholdPoller } from "./alerts/threshold.js";
 
 export interface StartOptions {
   configPath?: string | undefined;
@@ -50,6 +54,10 @@ export interface ControlPlaneParts {
   scheduler: Scheduler;
   stuckJobs: StuckJobRecovery;
   workerHealth: WorkerHealthMonitor;
+  usage: UsageRecorder;
+  traefik: TraefikRoutes;
+  alerts: AlertManager;
+  thresholds: ThresholdPoller;
 }
 
 export interface BuildOverrides {
@@ -95,8 +103,11 @@ export function buildControlPlane(
     now: () => now().getTime(),
     ...overrides.hub,
   });
+  // App changes seen by the hub drop the proxy-config cache of this replica.
+  const traefik = createTraefikRoutes({ db: kdb, auth, config, secretBox });
   hub.setHandler(
     createDispatcher({
+      onAppsChanged: () => traefik.invalidate(),
       db: kdb,
       stats,
       logBus,
@@ -127,10 +138,32 @@ export function buildControlPlane(
     intervalMs: config.workers.health_interval_s * 1000,
   });
 
+  const usage = new UsageRecorder({
+    db: kdb,
+    stats: hub,
+    log,
+    now,
+    sampleIntervalMs: config.usage.sample_interval_s * 1000,
+    retentionDays: config.usage.retention_days,
+  });
+
+  const alerts = new AlertManager({ db: kdb, publisher, now });
+  const thresholds = new ThresholdPoller({
+    db: kdb,
+    stats: hub,
+    manager: alerts,
+    log,
+    now,
+    intervalMs: config.alerts.interval_s * 1000,
+    // Each replica judges only the apps on workers it holds (their stats live in its hub).
+    holdsWorker: (workerId) => hub.connection(workerId) !== undefined,
+  });
+
   const app = createServer({ config, db, log, now });
   registerWorkerRoutes(app, { db: kdb, auth, jwt, secretBox, now });
   registerWorkerSocket(app, { auth, hub });
   registerArtifactRoute(app, { db: kdb, auth });
+  traefik.register(app);
 
   return {
     app,
@@ -146,6 +179,10 @@ export function buildControlPlane(
       scheduler,
       stuckJobs,
       workerHealth,
+      usage,
+      traefik,
+      alerts,
+      thresholds,
     },
     services: [
       heartbeats,
@@ -154,6 +191,8 @@ export function buildControlPlane(
       scheduler,
       stuckJobs,
       workerHealth,
+      thresholds,
+      usage,
       new Pruner({ db: kdb, log, now }),
     ],
   };

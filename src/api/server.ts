@@ -17,7 +17,7 @@ export interface ServerDeps {
 }
 
 /** Paths too frequent to log per request (the reference skips the same). */
-const QUIET_PATHS = new Set(["/health", "/v1/workers/ws"]);
+const QUIET_PATHS = new Set(["/health", "/v1/workers/ws", "/v1/traefik/proxy-config", "/v1/traefik/config"]);
 
 /**
  * Builds the HTTP application: error mapping, request logging, /health. The

@@ -20,6 +20,8 @@ export interface DispatchDeps {
   publisher: Publisher;
   heartbeats: HeartbeatBatcher;
   now: () => Date;
+  /** Called after a change to what runs where (job results, app status): drops the proxy-config cache. */
+  onAppsChanged?: () => void;
   /** Sends the worker its next assigned job if it is idle (the hub's replayPendingJobs). */
   replayPendingJobs: (conn: WorkerConn) => Promise<void>;
 }
@@ -47,6 +49,7 @@ export function createDispatcher(
     const status: AppStatus = p.status === "crashed" ? "crashed" : p.status;
     const app = await setAppStatusIfChanged(db, p.app_id, status, now());
     if (!app) return;
+    deps.onAppsChanged?.();
     const type: EventType | undefined =
       p.status === "stopped"
         ? "app.stopped"
@@ -119,6 +122,7 @@ export function createDispatcher(
       if (conn.inFlightJobId === p.job_id) conn.inFlightJobId = null;
       if (result.kind === "completed") {
         conn.ownership.invalidate();
+        deps.onAppsChanged?.();
         if (result.event) deps.publisher.publish({ ...result.event, time: now() });
       }
       await deps.replayPendingJobs(conn);

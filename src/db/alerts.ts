@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable } from "kysely";
 import type { AlertsTable, DB } from "./schema.js";
 
 export type AlertRow = Selectable<AlertsTable>;
@@ -50,4 +50,50 @@ export function listAlertsByUser(db: Kysely<DB>, userId: number, limit = 100): P
 export async function deleteAlert(db: Kysely<DB>, id: number): Promise<boolean> {
   const result = await db.deleteFrom("alerts").where("id", "=", id).executeTakeFirst();
   return result.numDeletedRows > 0n;
+}
+
+/**
+ * Inserts `alert` as its source's active alert unless the source already has
+ * one, in one statement: ON CONFLICT on the partial unique index
+ * alerts_one_active_per_source. Race-free across connections: of two
+ * concurrent callers only one inserts; the other waits for it to commit and
+ * then inserts nothing. Returns the inserted row, or undefined when an active
+ * alert already existed (find it with findActiveAlert). The row is always
+ * inserted `active`, whatever `alert.status` says.
+ */
+export function insertAlertUnlessActive(db: Kysely<DB>, alert: NewAlert): Promise<AlertRow | undefined> {
+  return db
+    .insertInto("alerts")
+    .values({ ...alert, status: "active", resolved_at: null })
+    .onConflict((oc) =>
+      // A literal, not a parameter: under a generic plan a parameter cannot prove the index's
+      // predicate and Postgres fails with "no unique or exclusion constraint matching".
+      oc.columns(["user_id", "source_type", "source_id"]).where("status", "=", sql.lit("active")).doNothing(),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Resolves the source's active alert (at most one, by the index), stamping
+ * resolved_at = now, and returns what it resolved. A concurrent second call
+ * waits on the row lock, then finds it no longer active and returns [], so an
+ * alert is resolved (and reported) once.
+ */
+export function resolveActiveAlertsBySource(
+  db: Kysely<DB>,
+  userId: number,
+  sourceType: string,
+  sourceId: string,
+  now: Date,
+): Promise<AlertRow[]> {
+  return db
+    .updateTable("alerts")
+    .set({ status: "resolved", resolved_at: now })
+    .where("user_id", "=", userId)
+    .where("source_type", "=", sourceType)
+    .where("source_id", "=", sourceId)
+    .where("status", "=", "active")
+    .returningAll()
+    .execute();
 }

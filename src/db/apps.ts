@@ -85,3 +85,109 @@ export async function stopAppsOnWorkers(
     .execute();
   return rows.map((r) => r.id);
 }
+
+export interface AppOwner {
+  id: number;
+  user_id: number;
+}
+
+/** Every running app with its owner, by id (the usage recorder's sampling set). */
+export function listRunningAppOwners(db: Kysely<DB>): Promise<AppOwner[]> {
+  return db
+    .selectFrom("apps")
+    .select(["id", "user_id"])
+    .where("status", "=", "running")
+    .orderBy("id")
+    .execute();
+}
+
+/**
+ * The ids among `ids` whose app still exists, ascending, each row locked FOR
+ * KEY SHARE until the caller's transaction ends: a concurrent delete of one
+ * of them waits for the commit, so rows this transaction inserts that
+ * reference them pass their foreign key. Status updates are not blocked. The
+ * ids travel as one array parameter, so any number fits.
+ */
+export async function lockExistingAppIds(db: Kysely<DB>, ids: readonly number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom("apps")
+    .select("id")
+    .where((eb) => eb("id", "=", eb.fn.any(eb.val([...ids]))))
+    .orderBy("id")
+    .forKeyShare()
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** A running app the Traefik proxy routes over WireGuard (worker protocol §6). */
+export interface ProxyRouteRow {
+  app_id: number;
+  slug: string;
+  wireguard_ip: string;
+  host_port: number;
+}
+
+/**
+ * Every running app whose current deployment has a host port on a worker with
+ * a WireGuard address, in one statement (apps ⋈ deployments ⋈ workers).
+ * Unordered: the renderer sorts.
+ */
+export function listProxyRoutes(db: Kysely<DB>): Promise<ProxyRouteRow[]> {
+  return db
+    .selectFrom("apps as a")
+    .innerJoin("deployments as d", "d.id", "a.current_deployment_id")
+    .innerJoin("workers as w", "w.id", "d.worker_id")
+    .select(["a.id as app_id", "a.slug", "w.wireguard_ip", "d.host_port"])
+    .where("a.status", "=", "running")
+    .where("d.host_port", "is not", null)
+    .where("w.wireguard_ip", "is not", null)
+    .where("w.wireguard_ip", "<>", "")
+    .$narrowType<{ wireguard_ip: string; host_port: number }>()
+    .execute();
+}
+
+/** A running app on one worker, for that worker's own Traefik (worker protocol §6). */
+export interface WorkerRouteRow {
+  app_id: number;
+  slug: string;
+  /** The current deployment's sealed env (AAD `app-env:<app id>`), for its PORT. */
+  env_enc: string | null;
+}
+
+/**
+ * The running apps whose current deployment is on `workerId` and that have
+ * at least one verified custom domain, in one statement. Unordered.
+ */
+export function listWorkerRoutes(db: Kysely<DB>, workerId: number): Promise<WorkerRouteRow[]> {
+  return db
+    .selectFrom("apps as a")
+    .innerJoin("deployments as d", "d.id", "a.current_deployment_id")
+    .select(["a.id as app_id", "a.slug", "d.env_enc"])
+    .where("a.status", "=", "running")
+    .where("d.worker_id", "=", workerId)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("custom_domains as cd")
+          .select("cd.id")
+          .whereRef("cd.app_id", "=", "a.id")
+          .where("cd.verified_at", "is not", null),
+      ),
+    )
+    .execute();
+}
+
+/**
+ * The event fields (id, name, slug, owner) of the apps among `ids` that
+ * exist, ascending. The ids travel as one array parameter, so any number fits.
+ */
+export function listAppEventFields(db: Kysely<DB>, ids: readonly number[]): Promise<AppEventFields[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom("apps")
+    .select(["id", "name", "slug", "user_id"])
+    .where((eb) => eb("id", "=", eb.fn.any(eb.val([...ids]))))
+    .orderBy("id")
+    .execute();
+}

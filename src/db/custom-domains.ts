@@ -35,3 +35,28 @@ export async function deleteCustomDomain(db: Kysely<DB>, id: number): Promise<bo
   const result = await db.deleteFrom("custom_domains").where("id", "=", id).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
+
+export interface VerifiedDomainRow {
+  app_id: number;
+  hostname: string;
+}
+
+/**
+ * The verified domains of running apps, in one statement; with `appIds`,
+ * only those apps' (an empty list gives none without a query). Unordered:
+ * the Traefik renderer sorts in code-unit order, which a collation may not.
+ */
+export async function listVerifiedDomainsOfRunningApps(
+  db: Kysely<DB>,
+  appIds?: readonly number[],
+): Promise<VerifiedDomainRow[]> {
+  if (appIds?.length === 0) return [];
+  let query = db
+    .selectFrom("custom_domains as cd")
+    .innerJoin("apps as a", "a.id", "cd.app_id")
+    .select(["cd.app_id", "cd.hostname"])
+    .where("cd.verified_at", "is not", null)
+    .where("a.status", "=", "running");
+  if (appIds) query = query.where("cd.app_id", "in", appIds);
+  return query.execute();
+}

@@ -1,3 +1,6 @@
+import type { Kysely } from "kysely";
+import type { DB } from "../db/schema.js";
+
 /**
  * The platform's event catalogue and the publisher port. Parts that cause an
  * event (the hub, the scheduler, the alert poller) are given a Publisher;
@@ -53,6 +56,22 @@ export interface PlatformEvent {
 export interface Publisher {
   /** Hands an event over for delivery; never throws, never blocks on the network. */
   publish(event: PlatformEvent): void;
+}
+
+/**
+ * A publisher that can also write an event inside the caller's transaction
+ * (an outbox): the deliveries commit or roll back with the change that
+ * caused the event, so a crash between the change and the send loses
+ * nothing. `trx` is the caller's transaction handle; the call uses only it
+ * (DESIGN.md 3) and rejects when the write fails, which the caller lets roll
+ * the transaction back or catches. The webhook dispatcher implements it.
+ */
+export interface TransactionalPublisher extends Publisher {
+  publishInTx(trx: Kysely<DB>, event: PlatformEvent): Promise<void>;
+}
+
+export function isTransactionalPublisher(p: Publisher): p is TransactionalPublisher {
+  return typeof (p as Partial<TransactionalPublisher>).publishInTx === "function";
 }
 
 export class NoopPublisher implements Publisher {
