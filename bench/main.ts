@@ -2,6 +2,7 @@ import { ALERTS_USAGE, runAlerts } from "./alerts.js";
 import { parseArgs, UsageError } from "./args.js";
 import { HUB_USAGE, runHub } from "./hub.js";
 import { runScheduler, SCHEDULER_USAGE } from "./scheduler.js";
+import { runWebhooks, WEBHOOKS_USAGE } from "./webhooks.js";
 import { runTraefik, TRAEFIK_USAGE } from "./traefik.js";
 
 /**
@@ -22,6 +23,7 @@ const BENCHMARKS: ReadonlyMap<string, Benchmark> = new Map([
   ["scheduler", { usage: SCHEDULER_USAGE, run: runScheduler }],
   ["traefik", { usage: TRAEFIK_USAGE, run: runTraefik }],
   ["alerts", { usage: ALERTS_USAGE, run: runAlerts }],
+  ["webhooks", { usage: WEBHOOKS_USAGE, run: runWebhooks }],
 ]);
 
 function usage(): string {

@@ -15,7 +15,8 @@ import { Hub, type HubOptions } from "./api/ws-hub.js";
 import { registerWorkerSocket } from "./api/ws-route.js";
 import { createTraefikRoutes, type TraefikRoutes } from "./api/traefik.js";
 import { SecretBox } from "./crypto/aes.js";
-import { NoopPublisher, type Publisher } from "./events/publisher.js";
+import type { Publisher } from "./events/publisher.js";
+import { WebhookDispatcher } from "./webhooks/dispatcher.js";
 import type { LogBus } from "./logbus/log-bus.js";
 import { MemoryLogBus } from "./logbus/memory-log-bus.js";
 import { loadConfig } from "./config/load.js";
@@ -58,6 +59,7 @@ export interface ControlPlaneParts {
   traefik: TraefikRoutes;
   alerts: AlertManager;
   thresholds: ThresholdPoller;
+  webhooks: WebhookDispatcher;
 }
 
 export interface BuildOverrides {
@@ -92,7 +94,16 @@ export function buildControlPlane(
   const auth = new WorkerAuth({ db: kdb, jwt, secretBox, masterSecret: config.api_server.secret });
   const stats = new StatsStore({ now: () => now().getTime() });
   const logBus = new MemoryLogBus();
-  const publisher = overrides.publisher ?? new NoopPublisher();
+  // Webhook deliveries are the events' way out: the dispatcher is the Publisher every part is given.
+  const webhooks = new WebhookDispatcher({
+    db: kdb,
+    secretBox,
+    log,
+    now,
+    baseDomain: config.proxy.base_domain,
+    allowPrivateTargets: config.webhooks.allow_private_targets,
+  });
+  const publisher = overrides.publisher ?? webhooks;
   const heartbeats = new HeartbeatBatcher({ db: kdb, log, now });
   const hub = new Hub({
     db: kdb,
@@ -183,8 +194,10 @@ export function buildControlPlane(
       traefik,
       alerts,
       thresholds,
+      webhooks,
     },
     services: [
+      webhooks,
       heartbeats,
       hub,
       notifier,
