@@ -220,18 +220,22 @@ function toCapacity(r: WorkerRowLite): WorkerCapacity {
   };
 }
 
-async function loadOnlineWorkers(trx: Transaction<DB>): Promise<WorkerCapacity[]> {
+/** The worker columns placement reads. */
+const CAPACITY_COLUMNS = [
+  "id",
+  "zone",
+  "cpu_millicores",
+  "memory_mb",
+  "used_cpu_millicores",
+  "used_memory_mb",
+  "running_apps",
+] as const;
+
+/** Every online worker's capacity (no lock): the planning snapshot, and SelectAvailableWorker's input. */
+export async function loadOnlineWorkers(trx: Kysely<DB>): Promise<WorkerCapacity[]> {
   const rows = await trx
     .selectFrom("workers")
-    .select([
-      "id",
-      "zone",
-      "cpu_millicores",
-      "memory_mb",
-      "used_cpu_millicores",
-      "used_memory_mb",
-      "running_apps",
-    ])
+    .select(CAPACITY_COLUMNS)
     .where("status", "=", "online")
     .execute();
   return rows.map(toCapacity);
@@ -240,15 +244,7 @@ async function loadOnlineWorkers(trx: Transaction<DB>): Promise<WorkerCapacity[]
 async function lockWorkers(trx: Transaction<DB>, ids: number[]): Promise<WorkerCapacity[]> {
   const rows = await trx
     .selectFrom("workers")
-    .select([
-      "id",
-      "zone",
-      "cpu_millicores",
-      "memory_mb",
-      "used_cpu_millicores",
-      "used_memory_mb",
-      "running_apps",
-    ])
+    .select(CAPACITY_COLUMNS)
     .where("id", "in", ids)
     .where("status", "=", "online")
     .orderBy("id")

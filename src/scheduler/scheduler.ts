@@ -3,7 +3,7 @@ import type { DB } from "../db/schema.js";
 import type { Service } from "../lifecycle.js";
 import { Loop } from "../loop.js";
 import { notifyJobsAssigned } from "./job-notifier.js";
-import { PLACEMENT_BATCH, placePendingJobs, type Assignment } from "./placement.js";
+import { loadOnlineWorkers, PLACEMENT_BATCH, placePendingJobs, type Assignment } from "./placement.js";
 import { pickWorker, type Need, type WorkerCapacity } from "./scoring.js";
 import { withTxRetry } from "./tx-retry.js";
 
@@ -111,31 +111,7 @@ export class Scheduler implements Service {
    * zone, or undefined (the reference's SelectAvailableWorker). Writes nothing.
    */
   async selectAvailableWorker(need: Need): Promise<{ workerId: number; zone: string } | undefined> {
-    const rows = await this.opts.db
-      .selectFrom("workers")
-      .select([
-        "id",
-        "zone",
-        "cpu_millicores",
-        "memory_mb",
-        "used_cpu_millicores",
-        "used_memory_mb",
-        "running_apps",
-      ])
-      .where("status", "=", "online")
-      .execute();
-    const w = pickWorker(
-      rows.map((r) => ({
-        id: r.id,
-        zone: r.zone,
-        cpuMillicores: r.cpu_millicores,
-        memoryMb: r.memory_mb,
-        usedCpuMillicores: r.used_cpu_millicores,
-        usedMemoryMb: r.used_memory_mb,
-        runningApps: r.running_apps,
-      })),
-      need,
-    );
+    const w = pickWorker(await loadOnlineWorkers(this.opts.db), need);
     return w && { workerId: w.id, zone: w.zone };
   }
 
