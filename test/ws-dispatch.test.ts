@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerConnection } from "../src/agent/sim/worker-connection.js";
-import { RecordingPublisher } from "../src/events/publisher.js";
+import { RecordingPublisher, type TransactionalPublisher } from "../src/events/publisher.js";
 import type { LogLine } from "../src/logbus/log-bus.js";
 import { startTestControlPlane, type TestControlPlane } from "./helpers/control-plane.js";
 import {
@@ -361,6 +361,45 @@ describe("logs", () => {
       expect(errorsAt.length).toBeGreaterThan(0);
       for (let i = 1; i < errorsAt.length; i++)
         expect(errorsAt[i]! - errorsAt[i - 1]!).toBeGreaterThanOrEqual(1000);
+      await conn.close();
+    } finally {
+      await cp2.stop();
+    }
+  });
+});
+
+describe("events go through the outbox when the publisher has one", () => {
+  it("job_result and app_status write their event inside the change's transaction, then wake delivery", async () => {
+    const calls: { type: string; inTransaction: boolean }[] = [];
+    let wakes = 0;
+    const outbox: TransactionalPublisher = {
+      publish: () => {
+        throw new Error("publish() must not be used when the outbox is available");
+      },
+      publishInTx: (trx, event) => {
+        calls.push({ type: event.type, inTransaction: trx.isTransaction });
+        return Promise.resolve();
+      },
+      wake: () => {
+        wakes++;
+      },
+    };
+    const cp2 = await startTestControlPlane({ publisher: outbox });
+    try {
+      const w = await registerTestWorker(cp2);
+      const conn = await connectWorker(cp2, w);
+      const d = await assignedDeploy(cp2.t.db.kysely, w.id);
+      cp2.parts.hub.pushJob(w.id);
+      await conn.waitFor("job", (m) => m.payload.job_id === d.jobId);
+      conn.send("job_result", { job_id: d.jobId, success: true, error: null, logs: "", container_id: "c" });
+      conn.send("app_status", { app_id: d.appId, status: "stopped", reason: "exited", exit_code: 0 });
+      const probe = conn.send("job_status", { job_id: 2_000_000_000, status: "processing" });
+      await conn.waitFor("error", (m) => m.env.reply_to === probe);
+      expect(calls).toEqual([
+        { type: "deployment.succeeded", inTransaction: true },
+        { type: "app.stopped", inTransaction: true },
+      ]);
+      expect(wakes).toBe(2);
       await conn.close();
     } finally {
       await cp2.stop();

@@ -2,7 +2,13 @@ import type { Kysely, Transaction } from "kysely";
 import { appendBuildLogs, endDeploymentReservation } from "../db/deployments.js";
 import type { AppStatus, DB, JobStatus } from "../db/schema.js";
 import { releaseWorkerCapacity } from "../db/workers.js";
-import type { EventApp, EventDeployment, EventType } from "../events/publisher.js";
+import {
+  publishWithin,
+  type EventApp,
+  type EventDeployment,
+  type EventType,
+  type Publisher,
+} from "../events/publisher.js";
 import { capLogs, MAX_BUILD_LOG_BYTES, stripANSIMultiline } from "./log-sanitize.js";
 
 /** The previous deployment of a start-first redeploy keeps serving this long (> Traefik's 5 s poll). */
@@ -24,8 +30,10 @@ export type JobCompletion =
       kind: "completed";
       jobType: "deploy" | "restart" | "stop" | "delete";
       success: boolean;
-      /** The event to publish after commit, for deploy and restart jobs. */
+      /** The event of a deploy or restart job, already written to the outbox when a publisher was given. */
       event: { type: EventType; app: EventApp; deployment?: EventDeployment; reason?: string } | undefined;
+      /** Run after commit: wakes the outbox, or publishes when the publisher has no outbox. */
+      afterCommit: () => void;
     };
 
 const capBuildLogs = (s: string): string => capLogs(s, MAX_BUILD_LOG_BYTES);
@@ -42,8 +50,19 @@ const capBuildLogs = (s: string): string => capLogs(s, MAX_BUILD_LOG_BYTES);
  * deployment_id, due after REDEPLOY_DRAIN_MS; a failed deploy releases what
  * it reserved; stop and delete release the reservations they end.
  */
-export function completeJob(db: Kysely<DB>, input: JobResultInput, now: Date): Promise<JobCompletion> {
-  return db.transaction().execute((trx) => completeJobTx(trx, input, now));
+export async function completeJob(
+  db: Kysely<DB>,
+  input: JobResultInput,
+  now: Date,
+  publisher?: Publisher,
+): Promise<JobCompletion> {
+  return db.transaction().execute(async (trx) => {
+    const result = await completeJobTx(trx, input, now);
+    if (result.kind !== "completed" || !result.event || !publisher) return result;
+    // The event goes into the outbox in this transaction: a crash after commit loses nothing.
+    const afterCommit = await publishWithin(publisher, trx, { ...result.event, time: now });
+    return { ...result, afterCommit };
+  });
 }
 
 async function completeJobTx(trx: Transaction<DB>, input: JobResultInput, now: Date): Promise<JobCompletion> {
@@ -125,6 +144,7 @@ async function completeJobTx(trx: Transaction<DB>, input: JobResultInput, now: D
       }
       return {
         kind: "completed",
+        afterCommit: noop,
         jobType: "deploy",
         success: input.success,
         event: {
@@ -139,6 +159,7 @@ async function completeJobTx(trx: Transaction<DB>, input: JobResultInput, now: D
       await setApp({ status: input.success ? "running" : "failed" });
       return {
         kind: "completed",
+        afterCommit: noop,
         jobType: "restart",
         success: input.success,
         event: {
@@ -171,8 +192,16 @@ async function completeJobTx(trx: Transaction<DB>, input: JobResultInput, now: D
       break;
     }
   }
-  return { kind: "completed", jobType: job.type, success: input.success, event: undefined };
+  return {
+    kind: "completed",
+    jobType: job.type,
+    success: input.success,
+    event: undefined,
+    afterCommit: noop,
+  };
 }
+
+const noop = (): void => undefined;
 
 /** Enqueues a `stop` of one superseded deployment on its worker, due after the drain. */
 async function retireLater(

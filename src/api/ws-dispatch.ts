@@ -3,7 +3,7 @@ import { setAppStatusIfChanged } from "../db/apps.js";
 import { appendBuildLogs } from "../db/deployments.js";
 import { findJobOfWorker, markJobProcessing } from "../db/jobs.js";
 import type { AppStatus, DB } from "../db/schema.js";
-import type { EventType, Publisher } from "../events/publisher.js";
+import { publishWithin, type EventType, type Publisher } from "../events/publisher.js";
 import type { LogBus, LogLine } from "../logbus/log-bus.js";
 import { MAX_RUNTIME_LOG_LINES, type AppStatusPayload } from "../protocol/messages-worker.js";
 import type { WorkerMessageType, WorkerPayload } from "../protocol/messages.js";
@@ -39,6 +39,8 @@ type HandlerMap = { [T in WorkerMessageType]: Handler<T> };
  * to the sending worker; anything else changes nothing (jobs answer
  * `not_found`, foreign apps are ignored).
  */
+const noop = (): void => undefined;
+
 export function createDispatcher(
   deps: DispatchDeps,
 ): (conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void> {
@@ -47,21 +49,25 @@ export function createDispatcher(
   const onAppStatus = async (conn: WorkerConn, p: AppStatusPayload): Promise<void> => {
     if (!(await conn.ownership.owned([p.app_id])).has(p.app_id)) return;
     const status: AppStatus = p.status === "crashed" ? "crashed" : p.status;
-    const app = await setAppStatusIfChanged(db, p.app_id, status, now());
-    if (!app) return;
-    deps.onAppsChanged?.();
     const type: EventType | undefined =
       p.status === "stopped"
         ? "app.stopped"
         : p.status === "crashed" && p.reason === "crashloop"
           ? "app.crashloop"
           : undefined;
-    if (type) {
-      const reason = [p.reason, p.exit_code != null ? `exit code ${p.exit_code}` : undefined]
-        .filter(Boolean)
-        .join(", ");
-      deps.publisher.publish({ type, app, time: now(), ...(reason ? { reason } : {}) });
-    }
+    const reason = [p.reason, p.exit_code != null ? `exit code ${p.exit_code}` : undefined]
+      .filter(Boolean)
+      .join(", ");
+    // The status change and its event commit together (outbox).
+    const afterCommit = await db.transaction().execute(async (trx) => {
+      const app = await setAppStatusIfChanged(trx, p.app_id, status, now());
+      if (!app) return undefined;
+      if (!type) return noop;
+      return publishWithin(deps.publisher, trx, { type, app, time: now(), ...(reason ? { reason } : {}) });
+    });
+    if (!afterCommit) return;
+    deps.onAppsChanged?.();
+    afterCommit();
   };
 
   const handlers: HandlerMap = {
@@ -114,6 +120,7 @@ export function createDispatcher(
           containerId: p.container_id,
         },
         now(),
+        deps.publisher,
       );
       if (result.kind === "not_found") {
         conn.sendError(seq, "not_found", `job ${p.job_id} is not assigned to this worker`);
@@ -123,7 +130,7 @@ export function createDispatcher(
       if (result.kind === "completed") {
         conn.ownership.invalidate();
         deps.onAppsChanged?.();
-        if (result.event) deps.publisher.publish({ ...result.event, time: now() });
+        result.afterCommit();
       }
       await deps.replayPendingJobs(conn);
     },
@@ -132,9 +139,19 @@ export function createDispatcher(
 
     violation: async (conn, p) => {
       if (!(await conn.ownership.owned([p.app_id])).has(p.app_id)) return;
-      const app = await setAppStatusIfChanged(db, p.app_id, "violated", now());
-      if (app)
-        deps.publisher.publish({ type: "app.violation", app, reason: stripANSI(p.reason), time: now() });
+      const afterCommit = await db.transaction().execute(async (trx) => {
+        const app = await setAppStatusIfChanged(trx, p.app_id, "violated", now());
+        if (!app) return undefined;
+        return publishWithin(deps.publisher, trx, {
+          type: "app.violation",
+          app,
+          reason: stripANSI(p.reason),
+          time: now(),
+        });
+      });
+      if (!afterCommit) return;
+      deps.onAppsChanged?.();
+      afterCommit();
     },
 
     runtime_log: async (conn, p) => {

@@ -68,6 +68,26 @@ export interface Publisher {
  */
 export interface TransactionalPublisher extends Publisher {
   publishInTx(trx: Kysely<DB>, event: PlatformEvent): Promise<void>;
+  /** Nudges delivery once the caller's transaction has committed (else it waits for the next poll). */
+  wake?(): void;
+}
+
+/**
+ * Publishes `event` through the outbox inside `trx` when the publisher has
+ * one; otherwise returns a function that publishes it, for the caller to run
+ * after its commit. Either way the caller calls the returned function after
+ * commit (it wakes the outbox's delivery loop, or publishes).
+ */
+export async function publishWithin(
+  publisher: Publisher,
+  trx: Kysely<DB>,
+  event: PlatformEvent,
+): Promise<() => void> {
+  if (isTransactionalPublisher(publisher)) {
+    await publisher.publishInTx(trx, event);
+    return () => publisher.wake?.();
+  }
+  return () => publisher.publish(event);
 }
 
 export function isTransactionalPublisher(p: Publisher): p is TransactionalPublisher {
