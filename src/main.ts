@@ -34,6 +34,13 @@ import { WorkerHealthMonitor } from "./scheduler/worker-health.js";
 import { UsageRecorder } from "./usage/recorder.js";
 import { AlertManager } from "./alerts/manager.js";
 import { ThresholdPoller } from "./alerts/threshold.js";
+import { resolveTxt } from "node:dns/promises";
+import type { TxtResolver } from "./web/deps.js";
+import { LoginLimiter } from "./web/login-limiter.js";
+import { userApiRoutes } from "./web/routes/index.js";
+import { SessionAuth } from "./web/session-auth.js";
+import { registerUserApi } from "./web/user-api.js";
+import { PACKAGE_VERSION } from "./version.js";
 
 export interface StartOptions {
   configPath?: string | undefined;
@@ -68,6 +75,10 @@ export interface BuildOverrides {
   kyselyPlugins?: KyselyPlugin[];
   now?: () => Date;
   hub?: Partial<Pick<HubOptions, "timings" | "heartbeatIntervalS" | "statsIntervalS" | "onHandled">>;
+  /** TXT lookups for domain verification (node:dns by default). */
+  resolveTxt?: TxtResolver;
+  /** Log-in rate limits (tests tighten or loosen them). */
+  loginLimiter?: LoginLimiter;
 }
 
 export interface ControlPlane {
@@ -175,6 +186,33 @@ export function buildControlPlane(
   registerWorkerSocket(app, { auth, hub });
   registerArtifactRoute(app, { db: kdb, auth });
   traefik.register(app);
+
+  const sessions = new SessionAuth({
+    db: kdb,
+    now,
+    secureCookies: Boolean(config.server.tls_cert) || config.server.public_url.startsWith("https:"),
+  });
+  const userApiDeps = {
+    db: kdb,
+    config,
+    secretBox,
+    sessions,
+    limiter: overrides.loginLimiter ?? new LoginLimiter(),
+    logBus,
+    stats: hub,
+    publisher,
+    webhooks,
+    resolveTxt: overrides.resolveTxt ?? ((name: string) => resolveTxt(name)),
+    onRoutesChanged: () => traefik.invalidate(),
+    artifactsDir: path.join(config.data_dir, "artifacts"),
+    now,
+    log,
+  };
+  registerUserApi(app, userApiRoutes(userApiDeps), {
+    sessions,
+    trustedOrigins: [new URL(config.server.public_url).origin],
+    version: PACKAGE_VERSION,
+  });
 
   return {
     app,

@@ -35,6 +35,8 @@ export function errorBody(code: string, message: string): ErrorBody {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, request, reply) => {
     if (err instanceof AppError) {
+      const retryAfter = (err as AppError & { retryAfterS?: unknown }).retryAfterS;
+      if (typeof retryAfter === "number") reply.header("retry-after", String(Math.ceil(retryAfter)));
       return reply.status(statusForCode(err.code)).send(errorBody(err.code, err.message));
     }
     const fe = err as FastifyError;

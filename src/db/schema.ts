@@ -85,6 +85,18 @@ export interface JoinTokensTable {
   used_by_worker_id: number | null;
 }
 
+export interface InvitesTable {
+  id: Generated<number>;
+  token_hash: string;
+  email: string | null;
+  plan_name: string | null;
+  created_by: number | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  used_by: number | null;
+}
+
 export type AppStatus =
   | "created"
   | "deploying"
@@ -260,6 +272,7 @@ export interface DB {
   pending_totps: PendingTotpsTable;
   workers: WorkersTable;
   join_tokens: JoinTokensTable;
+  invites: InvitesTable;
   apps: AppsTable;
   deployments: DeploymentsTable;
   custom_domains: CustomDomainsTable;

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { HttpListener } from "../../src/api/http-listener.js";
 import { loadConfig } from "../../src/config/load.js";
-import type { Config } from "../../src/config/schema.js";
+import { BUILTIN_PLANS, type Config } from "../../src/config/schema.js";
+import { upsertPlans } from "../../src/db/plans.js";
 import { startAll, stopAll } from "../../src/lifecycle.js";
 import { createLogger } from "../../src/log.js";
 import { buildControlPlane, type BuildOverrides, type ControlPlaneParts } from "../../src/main.js";
@@ -24,16 +25,22 @@ export interface TestControlPlane {
  * free loopback port: the real composition (buildControlPlane) without the
  * embedded initdb that startServer would do.
  */
-export async function startTestControlPlane(overrides: BuildOverrides = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(
+  overrides: BuildOverrides = {},
+  env: Record<string, string> = {},
+): Promise<TestControlPlane> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "wh-cp-"));
   const config = await loadConfig({
     env: {
       WISEHOSTING_DATA_DIR: dataDir,
       WISEHOSTING_LISTEN: "127.0.0.1:0",
       WISEHOSTING_SECRET: TEST_SECRET,
+      ...env,
     },
   });
   const t = await createTestDatabase();
+  // What startServer does after migrating: the plans users are assigned.
+  await upsertPlans(t.db.kysely, { ...BUILTIN_PLANS, ...config.plans });
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
   const plane = buildControlPlane(config, t.db, log, overrides);
   const listener = new HttpListener(plane.app, config.server.listen);

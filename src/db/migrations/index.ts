@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m0001 from "./0001_initial.js";
 import * as m0002 from "./0002_job_run_after.js";
+import * as m0003 from "./0003_invites.js";
 
 /**
  * Migrations are compiled in (not read from disk), so the same list runs from
@@ -9,6 +10,7 @@ import * as m0002 from "./0002_job_run_after.js";
 export const migrations: Readonly<Record<string, Migration>> = {
   "0001_initial": m0001,
   "0002_job_run_after": m0002,
+  "0003_invites": m0003,
 };
 
 export const migrationProvider: MigrationProvider = {

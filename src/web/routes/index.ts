@@ -1,0 +1,14 @@
+import type { UserApiDeps } from "../deps.js";
+import type { UserRoute } from "../route.js";
+import { authRoutes } from "./auth-routes.js";
+import { meRoutes } from "./me-routes.js";
+import { metaRoutes } from "./meta-routes.js";
+import { tokenRoutes } from "./token-routes.js";
+
+/**
+ * The user API's route table: every route of /api/v1, each with its access
+ * declaration. Tests generate the authorization matrix from this list.
+ */
+export function userApiRoutes(deps: UserApiDeps): UserRoute[] {
+  return [...metaRoutes(), ...authRoutes(deps), ...meRoutes(deps), ...tokenRoutes(deps)];
+}
