@@ -51,6 +51,10 @@ export function consumeInvite(
 
 /** True when an unused invite was deleted. */
 export async function deleteInvite(db: Kysely<DB>, id: number): Promise<boolean> {
-  const r = await db.deleteFrom("invites").where("id", "=", id).where("used_at", "is", null).executeTakeFirst();
+  const r = await db
+    .deleteFrom("invites")
+    .where("id", "=", id)
+    .where("used_at", "is", null)
+    .executeTakeFirst();
   return r.numDeletedRows > 0n;
 }

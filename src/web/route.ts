@@ -68,7 +68,7 @@ export interface UserRoute<S extends RouteSchemas = RouteSchemas, A extends Acce
  * that the handler's context is typed from the schemas and access level.
  */
 export function defineRoute<S extends RouteSchemas, A extends Access>(route: UserRoute<S, A>): UserRoute {
-  return route as unknown as UserRoute;
+  return route;
 }
 
 /** `GET /apps/:slug` — how tests and logs name a route. */

@@ -40,6 +40,4 @@ export const errorResponse = z.object({
 });
 
 /** `?follow=1` / `true` / `0` / `false`. */
-export const booleanFlag = z
-  .enum(["1", "0", "true", "false"])
-  .transform((v) => v === "1" || v === "true");
+export const booleanFlag = z.enum(["1", "0", "true", "false"]).transform((v) => v === "1" || v === "true");

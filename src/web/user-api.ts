@@ -29,7 +29,7 @@ export function assertRouteTable(routes: readonly UserRoute[]): void {
   const seen = new Set<string>();
   for (const r of routes) {
     const id = routeId(r);
-    if (!(ACCESS_LEVELS as readonly string[]).includes(r.access as string)) {
+    if (!(ACCESS_LEVELS as readonly string[]).includes(r.access)) {
       throw new Error(`route ${id} declares no access (anonymous, user or admin)`);
     }
     if (seen.has(id)) throw new Error(`route ${id} is declared twice`);
@@ -44,7 +44,11 @@ export function assertRouteTable(routes: readonly UserRoute[]): void {
  * does not cover every cross-site path. Bearer-token calls carry no ambient
  * credential and need no proof.
  */
-function checkSameOrigin(request: FastifyRequest, principal: Principal | undefined, trusted: readonly string[]) {
+function checkSameOrigin(
+  request: FastifyRequest,
+  principal: Principal | undefined,
+  trusted: readonly string[],
+) {
   if (SAFE_METHODS.has(request.method)) return;
   const origin = request.headers.origin;
   const host = request.headers.host;
@@ -71,7 +75,11 @@ function checkSameOrigin(request: FastifyRequest, principal: Principal | undefin
  * response through the response schema, which drops any field the schema
  * does not name. The OpenAPI document is generated from the same schemas.
  */
-export function registerUserApi(app: FastifyInstance, routes: readonly UserRoute[], opts: UserApiOptions): void {
+export function registerUserApi(
+  app: FastifyInstance,
+  routes: readonly UserRoute[],
+  opts: UserApiOptions,
+): void {
   assertRouteTable(routes);
   const principals = new WeakMap<FastifyRequest, Principal>();
 
@@ -79,7 +87,7 @@ export function registerUserApi(app: FastifyInstance, routes: readonly UserRoute
     async (api) => {
       // Validation happens in the handler wrapper below (parseBody names the field);
       // fastify only passes the data through.
-      api.setValidatorCompiler(() => (data) => ({ value: data }));
+      api.setValidatorCompiler(() => (data: unknown) => ({ value: data as unknown }));
       api.setSerializerCompiler(serializerCompiler);
       await api.register(fastifySwagger, {
         openapi: {
@@ -135,7 +143,7 @@ export function registerUserApi(app: FastifyInstance, routes: readonly UserRoute
             const result = await route.handler({
               request,
               reply,
-              principal: principals.get(request) as Principal,
+              principal: principals.get(request),
               params,
               query,
               body,

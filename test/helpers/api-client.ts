@@ -37,7 +37,7 @@ export class ApiClient {
     const h: Record<string, string> = { origin: this.baseUrl, ...headers };
     if (this.cookie) h.cookie = this.cookie;
     if (this.token) h.authorization = `Bearer ${this.token}`;
-    let payload: BodyInit | undefined;
+    let payload: string | Uint8Array | undefined;
     if (body instanceof Uint8Array) {
       payload = body;
     } else if (body !== undefined) {
@@ -74,7 +74,11 @@ export class ApiClient {
 }
 
 /** Signs up (the first account becomes admin) and returns a client holding the session. */
-export async function signUp(baseUrl: string, email: string, password = "correct horse battery"): Promise<ApiClient> {
+export async function signUp(
+  baseUrl: string,
+  email: string,
+  password = "correct horse battery",
+): Promise<ApiClient> {
   const c = new ApiClient(baseUrl);
   const r = await c.post("/auth/signup", { email, password });
   if (r.status !== 201) throw new Error(`signup ${email}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -4,7 +4,13 @@ import { hashToken } from "../../crypto/api-key.js";
 import { consumeInvite } from "../../db/invites.js";
 import { findPlan } from "../../db/plans.js";
 import { countUsers, findUserByEmail, insertUser, type UserRow } from "../../db/users.js";
-import { AppError, ConflictError, ForbiddenError, InvalidRequestError, UnauthorizedError } from "../../errors.js";
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  InvalidRequestError,
+  UnauthorizedError,
+} from "../../errors.js";
 import type { UserApiDeps } from "../deps.js";
 import { hashPassword, passwordSchema, verifyPassword } from "../passwords.js";
 import { defineRoute, type UserRoute } from "../route.js";
@@ -15,7 +21,10 @@ import { userDto, userSchema } from "./user-dto.js";
 const signupBody = z.object({
   email: emailSchema,
   password: passwordSchema,
-  invite_token: z.string().regex(/^[0-9a-f]{64}$/, "must be the invite's 64 hex characters").optional(),
+  invite_token: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "must be the invite's 64 hex characters")
+    .optional(),
 });
 const loginBody = z.object({
   email: z.string().max(254),
@@ -72,35 +81,44 @@ export function authRoutes(deps: UserApiDeps): UserRoute[] {
       handler: async ({ request, reply, body }) => {
         const passwordHash = await hashPassword(body.password);
         // Serialized by an advisory lock so two first sign-ups cannot both become admin.
-        const user = await db
-          .transaction()
-          .execute(async (trx) => {
-            await sql`SELECT pg_advisory_xact_lock(hashtext('wisehosting.signup'))`.execute(trx);
-            const first = (await countUsers(trx)) === 0;
-            if (!first && !body.invite_token && !deps.config.auth.open_signup) {
-              throw new ForbiddenError("sign-up is by invitation: ask an administrator for an invite");
-            }
-            if (await findUserByEmail(trx, body.email)) {
-              throw new ConflictError("email_taken", "an account with this email exists: log in instead");
-            }
-            const plan = deps.config.auth.default_plan;
-            if (!(await findPlan(trx, plan))) throw new Error(`default plan ${plan} is missing`);
-            const created = await insertUser(trx, {
-              email: body.email,
-              password_hash: passwordHash,
-              is_admin: first,
-              plan_name: plan,
-            });
-            if (!first && body.invite_token) {
-              const invite = await consumeInvite(trx, hashToken(body.invite_token), body.email, deps.now(), created.id);
-              if (!invite) throw new InvalidRequestError("invite_token: invalid, used or expired", "invite_token");
-              if (invite.plan_name) {
-                await trx.updateTable("users").set({ plan_name: invite.plan_name }).where("id", "=", created.id).execute();
-                created.plan_name = invite.plan_name;
-              }
-            }
-            return created;
+        const user = await db.transaction().execute(async (trx) => {
+          await sql`SELECT pg_advisory_xact_lock(hashtext('wisehosting.signup'))`.execute(trx);
+          const first = (await countUsers(trx)) === 0;
+          if (!first && !body.invite_token && !deps.config.auth.open_signup) {
+            throw new ForbiddenError("sign-up is by invitation: ask an administrator for an invite");
+          }
+          if (await findUserByEmail(trx, body.email)) {
+            throw new ConflictError("email_taken", "an account with this email exists: log in instead");
+          }
+          const plan = deps.config.auth.default_plan;
+          if (!(await findPlan(trx, plan))) throw new Error(`default plan ${plan} is missing`);
+          const created = await insertUser(trx, {
+            email: body.email,
+            password_hash: passwordHash,
+            is_admin: first,
+            plan_name: plan,
           });
+          if (!first && body.invite_token) {
+            const invite = await consumeInvite(
+              trx,
+              hashToken(body.invite_token),
+              body.email,
+              deps.now(),
+              created.id,
+            );
+            if (!invite)
+              throw new InvalidRequestError("invite_token: invalid, used or expired", "invite_token");
+            if (invite.plan_name) {
+              await trx
+                .updateTable("users")
+                .set({ plan_name: invite.plan_name })
+                .where("id", "=", created.id)
+                .execute();
+              created.plan_name = invite.plan_name;
+            }
+          }
+          return created;
+        });
         const session = await sessions.createWebSession(user.id, request);
         sessions.setCookie(reply, session.token);
         request.log.info({ userId: user.id, admin: user.is_admin }, "account created");

@@ -15,7 +15,12 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 
 const meResponse = z.object({
   user: userSchema,
-  plan: z.object({ name: z.string(), max_apps: z.number(), max_cpu_millicores: z.number(), max_memory_mb: z.number() }),
+  plan: z.object({
+    name: z.string(),
+    max_apps: z.number(),
+    max_cpu_millicores: z.number(),
+    max_memory_mb: z.number(),
+  }),
   usage: z.object({ apps: z.number(), cpu_millicores: z.number(), memory_mb: z.number() }),
 });
 const codeBody = z.object({ code: z.string().regex(/^\s*\d{6}\s*$/, "must be the 6-digit code") });
@@ -111,7 +116,10 @@ export function meRoutes(deps: UserApiDeps): UserRoute[] {
       },
       handler: async ({ principal }) => {
         if (principal.user.totp_enabled) {
-          throw new ConflictError("totp_enabled", "two-factor authentication is already on: disable it first");
+          throw new ConflictError(
+            "totp_enabled",
+            "two-factor authentication is already on: disable it first",
+          );
         }
         const secret = newTotpSecret();
         const expiresAt = new Date(deps.now().getTime() + PENDING_TOTP_TTL_MS);
@@ -133,7 +141,10 @@ export function meRoutes(deps: UserApiDeps): UserRoute[] {
       handler: async ({ request, reply, principal, body }) => {
         const pending = await findPendingTotp(db, principal.user.id, deps.now());
         if (!pending) {
-          throw new ConflictError("totp_setup_expired", "no two-factor set-up in progress (or it expired): start again");
+          throw new ConflictError(
+            "totp_setup_expired",
+            "no two-factor set-up in progress (or it expired): start again",
+          );
         }
         const secret = secretBox.openString(pending.secret_enc, totpAad(principal.user.id));
         if (!(await consumeTotpCode(deps, principal.user, secret, body.code))) {

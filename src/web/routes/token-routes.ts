@@ -28,7 +28,12 @@ export function tokenRoutes(deps: UserApiDeps): UserRoute[] {
       status: 201,
       schema: {
         body: z.object({
-          name: z.string().trim().min(1).max(64).regex(/^[\x20-\x7e]+$/, "must be printable ASCII"),
+          name: z
+            .string()
+            .trim()
+            .min(1)
+            .max(64)
+            .regex(/^[\x20-\x7e]+$/, "must be printable ASCII"),
           expires_in_days: z.number().int().min(1).max(3650).optional(),
         }),
         response: { 201: createdToken },
