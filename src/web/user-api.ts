@@ -87,7 +87,7 @@ export function registerUserApi(
     async (api) => {
       // Validation happens in the handler wrapper below (parseBody names the field);
       // fastify only passes the data through.
-      api.setValidatorCompiler(() => (data: unknown) => ({ value: data as unknown }));
+      api.setValidatorCompiler(() => (data: unknown): { value: unknown } => ({ value: data }));
       api.setSerializerCompiler(serializerCompiler);
       await api.register(fastifySwagger, {
         openapi: {
