@@ -359,3 +359,18 @@ describe("delete", () => {
     expect(again.body.app.id).not.toBe(app.id);
   });
 });
+
+it("the OpenAPI document describes the app routes", async () => {
+  const c = await user();
+  const doc = await c.get("/openapi.json");
+  expect(doc.status).toBe(200);
+  const paths = Object.keys(doc.body.paths as object);
+  expect(paths).toEqual(
+    expect.arrayContaining([
+      "/api/v1/apps",
+      "/api/v1/apps/{slug}",
+      "/api/v1/apps/{slug}/start",
+      "/api/v1/apps/{slug}/logs",
+    ]),
+  );
+});
