@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from "kysely";
 import type { AppStatus, AppsTable, DB } from "./schema.js";
 
 export type AppRow = Selectable<AppsTable>;
@@ -190,4 +190,86 @@ export function listAppEventFields(db: Kysely<DB>, ids: readonly number[]): Prom
     .where((eb) => eb("id", "=", eb.fn.any(eb.val([...ids]))))
     .orderBy("id")
     .execute();
+}
+
+/** An app with the name of the worker it is placed on (the user API's view). */
+export type AppWithWorker = AppRow & { worker_name: string | null };
+
+/** The user's apps that are not deleted, oldest first, with their worker's name, in one statement. */
+export function listAppsWithWorkerByUser(db: Kysely<DB>, userId: number): Promise<AppWithWorker[]> {
+  return db
+    .selectFrom("apps as a")
+    .leftJoin("workers as w", "w.id", "a.worker_id")
+    .selectAll("a")
+    .select("w.name as worker_name")
+    .where("a.user_id", "=", userId)
+    .where("a.status", "<>", "deleted")
+    .orderBy("a.id")
+    .execute();
+}
+
+/** One app with its worker's name (the caller has already checked ownership). */
+export function findAppWithWorker(db: Kysely<DB>, appId: number): Promise<AppWithWorker | undefined> {
+  return db
+    .selectFrom("apps as a")
+    .leftJoin("workers as w", "w.id", "a.worker_id")
+    .selectAll("a")
+    .select("w.name as worker_name")
+    .where("a.id", "=", appId)
+    .executeTakeFirst();
+}
+
+/** What a user's apps reserve of their plan. */
+export interface PlanUsage {
+  apps: number;
+  cpu_millicores: number;
+  memory_mb: number;
+}
+
+/**
+ * Sums, in one statement, what the user's apps reserve of their plan: apps
+ * deleting or deleted no longer count; `exceptAppId` leaves one app out (the
+ * one being resized).
+ */
+export function sumPlanUsage(db: Kysely<DB>, userId: number, exceptAppId?: number): Promise<PlanUsage> {
+  let q = db
+    .selectFrom("apps")
+    .select([
+      sql<number>`count(*)::int`.as("apps"),
+      sql<number>`coalesce(sum(cpu_millicores), 0)::int`.as("cpu_millicores"),
+      sql<number>`coalesce(sum(memory_mb), 0)::int`.as("memory_mb"),
+    ])
+    .where("user_id", "=", userId)
+    .where("status", "not in", ["deleting", "deleted"]);
+  if (exceptAppId !== undefined) q = q.where("id", "<>", exceptAppId);
+  return q.executeTakeFirstOrThrow();
+}
+
+/**
+ * Locks the owner's users row until the transaction ends, so that two
+ * concurrent creations or resizes by one user check their plan one after
+ * the other (the check and the write are then atomic per user).
+ */
+export async function lockAppOwner(db: Kysely<DB>, userId: number): Promise<void> {
+  await db.selectFrom("users").select("id").where("id", "=", userId).forUpdate().execute();
+}
+
+/** The app row, locked FOR UPDATE until the transaction ends. */
+export function lockApp(db: Kysely<DB>, appId: number): Promise<AppRow | undefined> {
+  return db.selectFrom("apps").selectAll().where("id", "=", appId).forUpdate().executeTakeFirst();
+}
+
+/** Updates the app's fields (and updated_at) and returns the row. */
+export function updateApp(
+  db: Kysely<DB>,
+  appId: number,
+  values: Updateable<AppsTable>,
+  now: Date,
+): Promise<AppRow> {
+  return db
+    .updateTable("apps")
+    .set({ ...values, updated_at: now })
+    .where("id", "=", appId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

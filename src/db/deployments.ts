@@ -137,3 +137,17 @@ export async function endReservationsOnWorkers(
     .returning(["d.id", "d.worker_id", "d.cpu_millicores", "d.memory_mb"])
     .execute();
 }
+
+/** The app's deployments that hold a reservation (newest first), with where they are placed. */
+export function listReservedDeployments(
+  db: Kysely<DB>,
+  appId: number,
+): Promise<Pick<DeploymentRow, "id" | "worker_id">[]> {
+  return db
+    .selectFrom("deployments")
+    .select(["id", "worker_id"])
+    .where("app_id", "=", appId)
+    .where("reserved", "=", true)
+    .orderBy("id", "desc")
+    .execute();
+}

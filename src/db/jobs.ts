@@ -126,3 +126,39 @@ export function failStuckJobs(
     .returning(["j.id", "j.app_id", "j.deployment_id", "j.type", "j.worker_id", "j.error"])
     .execute();
 }
+
+/**
+ * Locks the app's unfinished jobs (pending, assigned, processing) until the
+ * transaction ends and returns them as they are after any placement in
+ * flight has committed (a placement holds them locked while it runs).
+ */
+export function lockOpenJobsOfApp(
+  db: Kysely<DB>,
+  appId: number,
+): Promise<Pick<JobRow, "id" | "type" | "status" | "worker_id" | "deployment_id">[]> {
+  return db
+    .selectFrom("jobs")
+    .select(["id", "type", "status", "worker_id", "deployment_id"])
+    .where("app_id", "=", appId)
+    .where("status", "in", ["pending", "assigned", "processing"])
+    .orderBy("id")
+    .forUpdate()
+    .execute();
+}
+
+/** Fails, in one statement, the app's jobs still pending (never placed), with `error`. Returns their ids. */
+export async function cancelPendingJobsOfApp(
+  db: Kysely<DB>,
+  appId: number,
+  error: string,
+  now: Date,
+): Promise<number[]> {
+  const rows = await db
+    .updateTable("jobs")
+    .set({ status: "failed", error, finished_at: now, updated_at: now })
+    .where("app_id", "=", appId)
+    .where("status", "=", "pending")
+    .returning("id")
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -1,6 +1,8 @@
 import type { UserApiDeps } from "../deps.js";
 import type { UserRoute } from "../route.js";
+import { appRoutes } from "./app-routes.js";
 import { authRoutes } from "./auth-routes.js";
+import { logRoutes } from "./log-routes.js";
 import { meRoutes } from "./me-routes.js";
 import { metaRoutes } from "./meta-routes.js";
 import { tokenRoutes } from "./token-routes.js";
@@ -10,5 +12,12 @@ import { tokenRoutes } from "./token-routes.js";
  * declaration. Tests generate the authorization matrix from this list.
  */
 export function userApiRoutes(deps: UserApiDeps): UserRoute[] {
-  return [...metaRoutes(), ...authRoutes(deps), ...meRoutes(deps), ...tokenRoutes(deps)];
+  return [
+    ...metaRoutes(),
+    ...authRoutes(deps),
+    ...meRoutes(deps),
+    ...tokenRoutes(deps),
+    ...appRoutes(deps),
+    ...logRoutes(deps),
+  ];
 }
