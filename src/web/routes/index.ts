@@ -1,14 +1,27 @@
 import type { UserApiDeps } from "../deps.js";
 import type { UserRoute } from "../route.js";
+import { alertRoutes } from "./alert-routes.js";
 import { authRoutes } from "./auth-routes.js";
+import { domainRoutes } from "./domain-routes.js";
 import { meRoutes } from "./me-routes.js";
 import { metaRoutes } from "./meta-routes.js";
 import { tokenRoutes } from "./token-routes.js";
+import { usageRoutes } from "./usage-routes.js";
+import { webhookRoutes } from "./webhook-routes.js";
 
 /**
  * The user API's route table: every route of /api/v1, each with its access
  * declaration. Tests generate the authorization matrix from this list.
  */
 export function userApiRoutes(deps: UserApiDeps): UserRoute[] {
-  return [...metaRoutes(), ...authRoutes(deps), ...meRoutes(deps), ...tokenRoutes(deps)];
+  return [
+    ...metaRoutes(),
+    ...authRoutes(deps),
+    ...meRoutes(deps),
+    ...tokenRoutes(deps),
+    ...domainRoutes(deps),
+    ...alertRoutes(deps),
+    ...webhookRoutes(deps),
+    ...usageRoutes(deps),
+  ];
 }
