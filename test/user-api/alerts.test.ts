@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertAlert } from "../../src/db/alerts.js";
-import { listAppAlertRulesByApp } from "../../src/db/app-alert-rules.js";
+import {
+  listAppAlertRulesByApp,
+  RULE_ALERT_SOURCE_TYPE,
+  ruleAlertSourceId,
+} from "../../src/db/app-alert-rules.js";
 import type { AppRow } from "../../src/db/apps.js";
 import { signUp, type ApiClient } from "../helpers/api-client.js";
 import { startTestControlPlane, type TestControlPlane } from "../helpers/control-plane.js";
@@ -98,6 +102,32 @@ describe("alert rules", () => {
     expect((await alice.put(path, { rules: [] })).status).toBe(404);
     expect((await bob.get(path)).body.rules).toHaveLength(1);
   });
+});
+
+it("resolves the active alert of a rule removed or disabled, and only those", async () => {
+  const carol = await signUp(cp.url, "carol@example.com");
+  const app = await makeApp(cp.t.db.kysely, await userId(carol));
+  const path = `/apps/${app.slug}/alert-rules`;
+  const kinds = ["cpu", "memory", "disk"] as const;
+  expect((await carol.put(path, { rules: kinds.map((k) => rule(k)) })).status).toBe(200);
+  for (const kind of kinds) {
+    await insertAlert(cp.t.db.kysely, {
+      user_id: app.user_id,
+      app_id: app.id,
+      kind,
+      source_type: RULE_ALERT_SOURCE_TYPE,
+      source_id: ruleAlertSourceId(app.id, kind),
+      title: `${kind} high`,
+    });
+  }
+  // cpu removed, memory disabled, disk kept with a new threshold.
+  const r = await carol.put(path, {
+    rules: [{ ...rule("memory"), enabled: false }, rule("disk", 70)],
+  });
+  expect(r.status).toBe(200);
+  const alerts = (await carol.get("/alerts")).body.alerts as { kind: string; status: string }[];
+  const status = Object.fromEntries(alerts.map((a) => [a.kind, a.status]));
+  expect(status).toEqual({ cpu: "resolved", memory: "resolved", disk: "active" });
 });
 
 function rule(kind: string, threshold = 50): { kind: string; threshold: number; sustain_minutes: number } {

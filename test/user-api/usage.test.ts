@@ -176,3 +176,23 @@ function iso(offsetMs: number): string {
 function toOffset(d: Date): string {
   return new Date(d.getTime() + 2 * HOUR).toISOString().replace("Z", "+02:00");
 }
+
+it("documents the routes in the OpenAPI document", async () => {
+  const doc = await alice.get("/openapi.json");
+  expect(doc.status).toBe(200);
+  const paths = Object.keys(doc.body.paths as Record<string, unknown>);
+  for (const p of [
+    "/apps/{slug}/usage",
+    "/apps/{slug}/stats",
+    "/apps/{slug}/domains/{hostname}/verify",
+    "/webhooks/{id}/deliveries",
+    "/alerts",
+  ]) {
+    expect(
+      paths.some((x) => x.endsWith(p)),
+      p,
+    ).toBe(true);
+  }
+  const usage = JSON.stringify(doc.body.paths[paths.find((x) => x.endsWith("/apps/{slug}/usage"))!]);
+  expect(usage).toContain('"from"');
+});

@@ -1,8 +1,11 @@
 import { z } from "zod";
+import { AlertManager } from "../../alerts/manager.js";
 import { listAlertsWithAppByUser, type AlertWithApp } from "../../db/alerts.js";
 import {
   listAppAlertRulesByApp,
   replaceAppAlertRules,
+  RULE_ALERT_SOURCE_TYPE,
+  ruleAlertSourceId,
   type AlertRuleInput,
   type AppAlertRuleRow,
 } from "../../db/app-alert-rules.js";
@@ -110,6 +113,8 @@ export function checkRules(rules: readonly z.output<typeof ruleInput>[]): AlertR
 
 export function alertRoutes(deps: UserApiDeps): UserRoute[] {
   const { db } = deps;
+  // Stateless: the same writes and events as the threshold poller's manager.
+  const manager = new AlertManager({ db, publisher: deps.publisher, now: deps.now });
   return [
     defineRoute({
       method: "GET",
@@ -127,13 +132,29 @@ export function alertRoutes(deps: UserApiDeps): UserRoute[] {
       method: "PUT",
       url: "/apps/:slug/alert-rules",
       access: "user",
-      summary: `Replace the app's alert rules (at most one per kind). A rule ${THRESHOLD_MEANING}`,
+      summary:
+        `Replace the app's alert rules (at most one per kind); the active alert of a rule removed or ` +
+        `disabled is resolved. A rule ${THRESHOLD_MEANING}`,
       tags: ["alerts"],
       schema: { params: slugParams, body: rulesBody, response: { 200: rulesResponse } },
       handler: async ({ principal, params, body }) => {
         const app = await findOwnedApp(db, principal.user.id, params.slug);
         const rules = checkRules(body.rules);
+        const before = await listAppAlertRulesByApp(db, app.id);
         const rows = await replaceAppAlertRules(db, app.id, rules, deps.now());
+        // The poller no longer judges a rule removed or disabled, so nothing else would ever
+        // resolve its active alert: it is resolved here (publishing alert.resolved).
+        const judged = new Set(rows.filter((r) => r.enabled).map((r) => r.kind));
+        for (const r of before) {
+          if (judged.has(r.kind)) continue;
+          const source = ruleAlertSourceId(app.id, r.kind);
+          await manager.resolveBySource(app.user_id, RULE_ALERT_SOURCE_TYPE, source, {
+            id: app.id,
+            name: app.name,
+            slug: app.slug,
+            user_id: app.user_id,
+          });
+        }
         return { rules: rows.map(ruleDto) };
       },
     }),
