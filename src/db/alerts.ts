@@ -97,3 +97,22 @@ export function resolveActiveAlertsBySource(
     .returningAll()
     .execute();
 }
+
+/** An alert with the slug of its app (null for alerts about no app). */
+export type AlertWithApp = AlertRow & { app_slug: string | null };
+
+/** The user's alerts, optionally of one status, newest first, at most `limit`, with their app's slug. */
+export function listAlertsWithAppByUser(
+  db: Kysely<DB>,
+  userId: number,
+  opts: { status?: "active" | "resolved"; limit: number },
+): Promise<AlertWithApp[]> {
+  let query = db
+    .selectFrom("alerts as al")
+    .leftJoin("apps as a", "a.id", "al.app_id")
+    .selectAll("al")
+    .select("a.slug as app_slug")
+    .where("al.user_id", "=", userId);
+  if (opts.status) query = query.where("al.status", "=", opts.status);
+  return query.orderBy("al.created_at", "desc").orderBy("al.id", "desc").limit(opts.limit).execute();
+}

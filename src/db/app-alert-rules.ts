@@ -164,3 +164,35 @@ export function unpackRules(packed: string): EvaluableRule[] {
   }
   return out;
 }
+
+export interface AlertRuleInput {
+  kind: AlertRuleKind;
+  threshold: number;
+  sustain_minutes: number;
+  enabled: boolean;
+}
+
+/**
+ * Replaces the app's rules with `rules` (at most one per kind) in one
+ * transaction and returns them ordered by kind. The app's row is locked
+ * first, so two concurrent replacements run one after the other instead of
+ * failing on the (app_id, kind) key.
+ */
+export function replaceAppAlertRules(
+  db: Kysely<DB>,
+  appId: number,
+  rules: readonly AlertRuleInput[],
+  now: Date,
+): Promise<AppAlertRuleRow[]> {
+  return db.transaction().execute(async (trx) => {
+    await trx.selectFrom("apps").select("id").where("id", "=", appId).forUpdate().execute();
+    await trx.deleteFrom("app_alert_rules").where("app_id", "=", appId).execute();
+    if (rules.length === 0) return [];
+    const rows = await trx
+      .insertInto("app_alert_rules")
+      .values(rules.map((r) => ({ ...r, app_id: appId, created_at: now, updated_at: now })))
+      .returningAll()
+      .execute();
+    return rows.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+  });
+}

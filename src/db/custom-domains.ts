@@ -60,3 +60,50 @@ export async function listVerifiedDomainsOfRunningApps(
   if (appIds) query = query.where("cd.app_id", "in", appIds);
   return query.execute();
 }
+
+/** The app's domain with this (normalized) hostname, if the app has it. */
+export function findCustomDomainOfApp(
+  db: Kysely<DB>,
+  appId: number,
+  hostname: string,
+): Promise<CustomDomainRow | undefined> {
+  return db
+    .selectFrom("custom_domains")
+    .selectAll()
+    .where("app_id", "=", appId)
+    .where("hostname", "=", hostname)
+    .executeTakeFirst();
+}
+
+/**
+ * Stamps verified_at on a domain not verified yet and returns the row as it
+ * is afterwards (verified earlier: unchanged). Undefined when it is gone.
+ */
+export async function markCustomDomainVerified(
+  db: Kysely<DB>,
+  id: number,
+  at: Date,
+): Promise<CustomDomainRow | undefined> {
+  const updated = await db
+    .updateTable("custom_domains")
+    .set({ verified_at: at })
+    .where("id", "=", id)
+    .where("verified_at", "is", null)
+    .returningAll()
+    .executeTakeFirst();
+  return updated ?? findCustomDomainById(db, id);
+}
+
+/** Deletes the app's domain with this hostname; returns what it deleted. */
+export function deleteCustomDomainOfApp(
+  db: Kysely<DB>,
+  appId: number,
+  hostname: string,
+): Promise<CustomDomainRow | undefined> {
+  return db
+    .deleteFrom("custom_domains")
+    .where("app_id", "=", appId)
+    .where("hostname", "=", hostname)
+    .returningAll()
+    .executeTakeFirst();
+}

@@ -63,3 +63,23 @@ export async function pruneUsageSamples(db: Kysely<DB>, cutoff: Date): Promise<n
   const result = await db.deleteFrom("usage_samples").where("bucket_start", "<", cutoff).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * The app's buckets starting in [from, to), oldest first. Callers align
+ * `from` down to a bucket start to include the bucket that covers it.
+ */
+export function listUsageSamplesInRange(
+  db: Kysely<DB>,
+  appId: number,
+  from: Date,
+  to: Date,
+): Promise<UsageSampleRow[]> {
+  return db
+    .selectFrom("usage_samples")
+    .selectAll()
+    .where("app_id", "=", appId)
+    .where("bucket_start", ">=", from)
+    .where("bucket_start", "<", to)
+    .orderBy("bucket_start")
+    .execute();
+}
