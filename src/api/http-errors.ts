@@ -20,6 +20,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   totp_setup_expired: 409,
   domain_unverified: 409,
   app_not_running: 409,
+  webhook_limit: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

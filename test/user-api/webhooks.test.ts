@@ -180,7 +180,7 @@ it("caps an account at 20 webhooks", async () => {
   const refused = made.filter((r) => r.status !== 201);
   expect(refused).toHaveLength(2);
   for (const r of refused) {
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(409);
     expect(r.body.error).toMatchObject({ code: "webhook_limit" });
     expect(r.body.error.message).toContain("at most 20 webhooks");
   }
