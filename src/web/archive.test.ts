@@ -112,7 +112,9 @@ describe("receiveArchive", () => {
     for (const entries of cases) {
       const err = await refusedEntries(entries);
       expect(err.code, JSON.stringify(entries)).toBe("invalid_archive");
-      expect(err.message, JSON.stringify(entries)).toMatch(/points outside|inside the symlink|absolute|escapes/);
+      expect(err.message, JSON.stringify(entries)).toMatch(
+        /points outside|inside the symlink|absolute|escapes/,
+      );
     }
   });
 

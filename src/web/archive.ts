@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { extract as tarExtract } from "tar-stream";
-import { AppError } from "../errors.js";
+import { AppError, InvalidRequestError } from "../errors.js";
 import { BuildContextCheck, InvalidArchiveError } from "./archive-check.js";
 
 export { InvalidArchiveError } from "./archive-check.js";
@@ -146,6 +146,10 @@ export async function receiveArchive(
     if (!closed) await fh.close().catch(() => undefined);
     await rm(file, { force: true });
     if (!source.destroyed && !source.readableEnded) source.resume();
+    // The client went away mid-upload: a 4xx, not a server error (nobody reads the answer).
+    if (!(err instanceof AppError) && source.destroyed) {
+      throw new InvalidRequestError("body: the upload was interrupted");
+    }
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 import type { UserApiDeps } from "../deps.js";
 import type { UserRoute } from "../route.js";
 import { authRoutes } from "./auth-routes.js";
+import { deploymentRoutes } from "./deployment-routes.js";
 import { meRoutes } from "./me-routes.js";
 import { metaRoutes } from "./meta-routes.js";
 import { tokenRoutes } from "./token-routes.js";
@@ -10,5 +11,11 @@ import { tokenRoutes } from "./token-routes.js";
  * declaration. Tests generate the authorization matrix from this list.
  */
 export function userApiRoutes(deps: UserApiDeps): UserRoute[] {
-  return [...metaRoutes(), ...authRoutes(deps), ...meRoutes(deps), ...tokenRoutes(deps)];
+  return [
+    ...metaRoutes(),
+    ...authRoutes(deps),
+    ...meRoutes(deps),
+    ...tokenRoutes(deps),
+    ...deploymentRoutes(deps),
+  ];
 }
