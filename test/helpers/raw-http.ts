@@ -2,6 +2,7 @@ import { request as httpRequest } from "node:http";
 
 export interface RawResponse {
   status: number;
+  headers: Record<string, string | string[] | undefined>;
   body: any;
 }
 
@@ -18,7 +19,8 @@ export function rawPost(
   opts: { abort?: boolean; onFirstChunk?: () => Promise<void> } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: "POST", headers });
+    // A fresh connection each time: one left mid-body must not carry the next request.
+    const req = httpRequest(url, { method: "POST", headers, agent: false });
     let answered = false;
     req.on("response", (res) => {
       answered = true;
@@ -26,12 +28,16 @@ export function rawPost(
       res.on("data", (c: Buffer) => parts.push(c));
       res.on("end", () => {
         const text = Buffer.concat(parts).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, body: text.startsWith("{") ? JSON.parse(text) : text });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: text.startsWith("{") ? JSON.parse(text) : text,
+        });
         req.destroy();
       });
     });
     req.on("error", (err) => {
-      if (opts.abort) resolve({ status: 0, body: undefined });
+      if (opts.abort) resolve({ status: 0, headers: {}, body: undefined });
       else if (!answered) reject(err);
     });
     (async () => {
@@ -47,7 +53,7 @@ export function rawPost(
       req.end();
     })().catch((err: unknown) => {
       req.destroy();
-      reject(err as Error);
+      reject(err instanceof Error ? err : new Error(String(err)));
     });
   });
 }

@@ -11,7 +11,8 @@ import type { UserApiDeps } from "../../src/web/deps.js";
 import { deploymentRoutes } from "../../src/web/routes/deployment-routes.js";
 import { SessionAuth } from "../../src/web/session-auth.js";
 import { registerUserApi } from "../../src/web/user-api.js";
-import { ApiClient, signUp } from "../helpers/api-client.js";
+import type { ApiClient } from "../helpers/api-client.js";
+import { signUp } from "../helpers/api-client.js";
 import { startTestControlPlane, type TestControlPlane } from "../helpers/control-plane.js";
 import { makeApp } from "../helpers/db-fixtures.js";
 import { pieces, rawPost, readEvents } from "../helpers/raw-http.js";
@@ -167,6 +168,7 @@ describe("POST /apps/:slug/deployments", () => {
     );
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe("payload_too_large");
+    expect(r.headers.connection).toBe("close");
     expect(await rowsOf(app.id)).toEqual({ deployments: [], jobs: [] });
     expect(await artifacts()).toEqual(before);
   });

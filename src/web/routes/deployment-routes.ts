@@ -103,7 +103,7 @@ export function deploymentRoutes(deps: UserApiDeps, opts: DeploymentRouteOptions
         body: imageBody,
         response: { 202: z.object({ deployment: deploymentSchema }) },
       },
-      handler: async ({ request, principal, params, query, body }) => {
+      handler: async ({ request, reply, principal, params, query, body }) => {
         const app = await findOwnedApp(db, principal.user.id, params.slug);
         assertDeployable(app);
         let source: DeploySource;
@@ -116,12 +116,16 @@ export function deploymentRoutes(deps: UserApiDeps, opts: DeploymentRouteOptions
           if (!stream || typeof stream.pipe !== "function") {
             throw new InvalidRequestError("body: send JSON {image} or an application/gzip build context");
           }
+          // A refusal is answered before the body is read to its end: the connection
+          // is closed after the answer, so a client cannot reuse it mid-body.
+          reply.header("connection", "close");
           const declared = Number(request.headers["content-length"] ?? 0);
           if (declared > limits.maxBytes) {
             stream.resume();
             throw new PayloadTooLargeError(`archive larger than ${limits.maxBytes} bytes`);
           }
           const received = await receiveArchive(stream, deps.artifactsDir, limits);
+          reply.removeHeader("connection");
           source = { kind: "archive", file: received.path };
           request.log.info({ app: app.slug, bytes: received.bytes }, "build context received");
         }
