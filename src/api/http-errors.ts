@@ -21,6 +21,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   domain_unverified: 409,
   app_not_running: 409,
   webhook_limit: 409,
+  invalid_archive: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

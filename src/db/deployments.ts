@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable } from "kysely";
 import type { DB, DeploymentsTable } from "./schema.js";
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
@@ -150,4 +150,93 @@ export function listReservedDeployments(
     .where("reserved", "=", true)
     .orderBy("id", "desc")
     .execute();
+}
+
+/** What the user API shows of a deployment: its row without the log and env, with app slug and worker name. */
+export interface DeploymentView {
+  id: number;
+  app_id: number;
+  app_slug: string;
+  status: DeploymentRow["status"];
+  source_kind: DeploymentRow["source_kind"];
+  image: string;
+  commit_sha: string | null;
+  commit_message: string | null;
+  error: string | null;
+  worker_name: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+function selectViews(db: Kysely<DB>) {
+  return db
+    .selectFrom("deployments as d")
+    .innerJoin("apps as a", "a.id", "d.app_id")
+    .leftJoin("workers as w", "w.id", "d.worker_id")
+    .select([
+      "d.id",
+      "d.app_id",
+      "a.slug as app_slug",
+      "d.status",
+      "d.source_kind",
+      "d.image",
+      "d.commit_sha",
+      "d.commit_message",
+      "d.error",
+      "w.name as worker_name",
+      "d.created_at",
+      "d.started_at",
+      "d.finished_at",
+    ]);
+}
+
+/**
+ * The deployment if it belongs to an app of this user (a deleted app's too),
+ * else undefined: another user's deployment is indistinguishable from a
+ * missing one.
+ */
+export function findOwnedDeploymentView(
+  db: Kysely<DB>,
+  userId: number,
+  id: number,
+): Promise<DeploymentView | undefined> {
+  return selectViews(db).where("d.id", "=", id).where("a.user_id", "=", userId).executeTakeFirst();
+}
+
+/** The app's deployments as the API shows them, newest first, at most `limit`. */
+export function listDeploymentViews(db: Kysely<DB>, appId: number, limit = 50): Promise<DeploymentView[]> {
+  return selectViews(db).where("d.app_id", "=", appId).orderBy("d.id", "desc").limit(limit).execute();
+}
+
+/** A deployment's build log with its status (undefined when the row is gone). */
+export function readBuildLog(
+  db: Kysely<DB>,
+  id: number,
+): Promise<Pick<DeploymentRow, "build_logs" | "status" | "error"> | undefined> {
+  return db
+    .selectFrom("deployments")
+    .select(["build_logs", "status", "error"])
+    .where("id", "=", id)
+    .executeTakeFirst();
+}
+
+/**
+ * A cheap fingerprint of a deployment's build log and its status: the log's
+ * length in bytes and its last characters. A log that grew (even one capped
+ * to a constant length, whose tail moves) changes the fingerprint.
+ */
+export function buildLogFingerprint(
+  db: Kysely<DB>,
+  id: number,
+): Promise<{ status: DeploymentRow["status"]; bytes: number; tail: string } | undefined> {
+  return db
+    .selectFrom("deployments")
+    .select([
+      "status",
+      sql<number>`octet_length(build_logs)`.as("bytes"),
+      sql<string>`right(build_logs, 64)`.as("tail"),
+    ])
+    .where("id", "=", id)
+    .executeTakeFirst();
 }

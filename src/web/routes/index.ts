@@ -3,6 +3,7 @@ import type { UserRoute } from "../route.js";
 import { alertRoutes } from "./alert-routes.js";
 import { appRoutes } from "./app-routes.js";
 import { authRoutes } from "./auth-routes.js";
+import { deploymentRoutes } from "./deployment-routes.js";
 import { domainRoutes } from "./domain-routes.js";
 import { logRoutes } from "./log-routes.js";
 import { meRoutes } from "./me-routes.js";
@@ -23,6 +24,7 @@ export function userApiRoutes(deps: UserApiDeps): UserRoute[] {
     ...tokenRoutes(deps),
     ...appRoutes(deps),
     ...logRoutes(deps),
+    ...deploymentRoutes(deps),
     ...domainRoutes(deps),
     ...alertRoutes(deps),
     ...webhookRoutes(deps),
