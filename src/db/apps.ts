@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable } from "kysely";
 import type { AppStatus, AppsTable, DB } from "./schema.js";
 
 export type AppRow = Selectable<AppsTable>;
@@ -190,4 +190,15 @@ export function listAppEventFields(db: Kysely<DB>, ids: readonly number[]): Prom
     .where((eb) => eb("id", "=", eb.fn.any(eb.val([...ids]))))
     .orderBy("id")
     .execute();
+}
+
+/** How many apps are in each status (deleted ones excluded), for the admin's fleet stats. */
+export async function countAppsByStatus(db: Kysely<DB>): Promise<Partial<Record<AppStatus, number>>> {
+  const rows = await db
+    .selectFrom("apps")
+    .select(["status", sql<number>`count(*)::int`.as("n")])
+    .where("status", "<>", "deleted")
+    .groupBy("status")
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }

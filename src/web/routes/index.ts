@@ -1,8 +1,10 @@
 import type { UserApiDeps } from "../deps.js";
 import type { UserRoute } from "../route.js";
+import { adminRoutes } from "./admin-routes.js";
 import { authRoutes } from "./auth-routes.js";
 import { meRoutes } from "./me-routes.js";
 import { metaRoutes } from "./meta-routes.js";
+import { sessionRoutes } from "./session-routes.js";
 import { tokenRoutes } from "./token-routes.js";
 
 /**
@@ -10,5 +12,12 @@ import { tokenRoutes } from "./token-routes.js";
  * declaration. Tests generate the authorization matrix from this list.
  */
 export function userApiRoutes(deps: UserApiDeps): UserRoute[] {
-  return [...metaRoutes(), ...authRoutes(deps), ...meRoutes(deps), ...tokenRoutes(deps)];
+  return [
+    ...metaRoutes(),
+    ...authRoutes(deps),
+    ...meRoutes(deps),
+    ...sessionRoutes(deps),
+    ...tokenRoutes(deps),
+    ...adminRoutes(deps),
+  ];
 }
