@@ -43,7 +43,7 @@ describe("SessionAuth.resolve", () => {
     const a = auth();
     expect((await a.resolve(req({ cookie: `${SESSION_COOKIE}=${web.token}` })))?.user.id).toBe(user.id);
     expect((await a.resolve(req({ authorization: `Bearer ${api.token}` })))?.via).toBe("token");
-    for (const headers of [
+    const bad: Record<string, string>[] = [
       {},
       { cookie: `${SESSION_COOKIE}=` },
       { cookie: `${SESSION_COOKIE}=not-hex` },
@@ -60,7 +60,8 @@ describe("SessionAuth.resolve", () => {
       { authorization: `Bearer ${api.token} extra` },
       // A bad bearer header is not retried with a good cookie.
       { authorization: "Bearer wh_nope", cookie: `${SESSION_COOKIE}=${web.token}` },
-    ]) {
+    ];
+    for (const headers of bad) {
       expect(await a.resolve(req(headers)), JSON.stringify(headers).slice(0, 80)).toBeUndefined();
     }
   });
