@@ -273,3 +273,14 @@ export function updateApp(
     .returningAll()
     .executeTakeFirstOrThrow();
 }
+
+/** How many apps are in each status (deleted ones excluded), for the admin's fleet stats. */
+export async function countAppsByStatus(db: Kysely<DB>): Promise<Partial<Record<AppStatus, number>>> {
+  const rows = await db
+    .selectFrom("apps")
+    .select(["status", sql<number>`count(*)::int`.as("n")])
+    .where("status", "<>", "deleted")
+    .groupBy("status")
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}

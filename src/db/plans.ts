@@ -46,3 +46,39 @@ export function findPlan(db: Kysely<DB>, name: string): Promise<PlanRow | undefi
 export function listPlans(db: Kysely<DB>): Promise<PlanRow[]> {
   return db.selectFrom("plans").selectAll().orderBy("name").execute();
 }
+
+/** A plan with how many users are on it. */
+export type PlanWithUserCount = PlanRow & { users: number };
+
+/** Every plan with its user count, ordered by name. */
+export function listPlansWithUserCounts(db: Kysely<DB>): Promise<PlanWithUserCount[]> {
+  return db
+    .selectFrom("plans")
+    .selectAll("plans")
+    .select((eb) =>
+      eb
+        .selectFrom("users")
+        .select(sql<number>`count(*)::int`.as("n"))
+        .whereRef("users.plan_name", "=", "plans.name")
+        .as("users"),
+    )
+    .orderBy("plans.name")
+    .execute() as Promise<PlanWithUserCount[]>;
+}
+
+/** Creates the plan or replaces its limits (one statement); returns the stored row. */
+export function putPlan(db: Kysely<DB>, name: string, limits: PlanLimits): Promise<PlanRow> {
+  return db
+    .insertInto("plans")
+    .values({ name, ...limits })
+    .onConflict((oc) =>
+      oc.column("name").doUpdateSet((eb) => ({
+        max_apps: eb.ref("excluded.max_apps"),
+        max_cpu_millicores: eb.ref("excluded.max_cpu_millicores"),
+        max_memory_mb: eb.ref("excluded.max_memory_mb"),
+        updated_at: sql<Date>`now()`,
+      })),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}

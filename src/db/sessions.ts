@@ -91,3 +91,40 @@ export async function pruneRevokedSessions(db: Kysely<DB>, cutoff: Date): Promis
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The user's usable web sessions (not API tokens) at `now`, most recently used first. */
+export function listActiveWebSessions(db: Kysely<DB>, userId: number, now: Date): Promise<SessionRow[]> {
+  return db
+    .selectFrom("sessions")
+    .selectAll()
+    .where("user_id", "=", userId)
+    .where("kind", "=", "web")
+    .where("revoked_at", "is", null)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+    .orderBy("last_used_at", "desc")
+    .orderBy("id", "desc")
+    .execute();
+}
+
+/**
+ * Revokes one of the user's web sessions that is usable at `now`. False
+ * when it does not exist, is another user's, is an API token, or is
+ * already revoked or expired: the caller answers 404 for all of them.
+ */
+export async function revokeActiveWebSession(
+  db: Kysely<DB>,
+  userId: number,
+  sessionId: number,
+  now: Date,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("sessions")
+    .set({ revoked_at: now })
+    .where("id", "=", sessionId)
+    .where("user_id", "=", userId)
+    .where("kind", "=", "web")
+    .where("revoked_at", "is", null)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -38,3 +38,56 @@ export async function deleteUser(db: Kysely<DB>, id: number): Promise<boolean> {
   const result = await db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
+
+/** A user with how many apps they have (apps deleted or being deleted excluded). */
+export type UserWithAppCount = UserRow & { apps: number };
+
+/** Every user with their app count, ordered by id (the admin's user list). */
+export function listUsersWithAppCounts(db: Kysely<DB>): Promise<UserWithAppCount[]> {
+  return db
+    .selectFrom("users")
+    .selectAll("users")
+    .select((eb) =>
+      eb
+        .selectFrom("apps")
+        .select(sql<number>`count(*)::int`.as("n"))
+        .whereRef("apps.user_id", "=", "users.id")
+        .where("apps.status", "not in", ["deleting", "deleted"])
+        .as("apps"),
+    )
+    .orderBy("users.id")
+    .execute() as Promise<UserWithAppCount[]>;
+}
+
+export async function countAdmins(db: Kysely<DB>): Promise<number> {
+  const row = await db
+    .selectFrom("users")
+    .select(sql<number>`count(*)::int`.as("n"))
+    .where("is_admin", "=", true)
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
+
+/**
+ * Serializes changes to the set of administrators until the transaction
+ * ends (the same lock sign-up takes), so two concurrent demotions cannot
+ * both see another admin left and leave none.
+ */
+export async function lockAdminSet(trx: Kysely<DB>): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext('wisehosting.signup'))`.execute(trx);
+}
+
+/** Sets the user's plan and/or admin flag; undefined when no such user. */
+export function updateUserRole(
+  db: Kysely<DB>,
+  id: number,
+  change: { plan_name?: string; is_admin?: boolean },
+  now: Date,
+): Promise<UserRow | undefined> {
+  return db
+    .updateTable("users")
+    .set({ ...change, updated_at: now })
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirst();
+}

@@ -41,7 +41,10 @@ export const imageSchema = z
   .trim()
   .max(MAX_IMAGE_LENGTH)
   .regex(IMAGE_RE, "must be an image reference like registry.example.com/team/app:1.2")
-  .refine((s) => !isBuiltImage(s), "must not name an image in the wisehosting/ namespace (built images of apps)");
+  .refine(
+    (s) => !isBuiltImage(s),
+    "must not name an image in the wisehosting/ namespace (built images of apps)",
+  );
 
 /** Commit ids: 4–64 hex digits, lowercased. Empty means none. */
 export const commitShaSchema = z

@@ -19,7 +19,7 @@ export type TxtResolver = (hostname: string) => Promise<string[][]>;
  */
 export interface UserApiDeps {
   db: Kysely<DB>;
-  config: Pick<Config, "auth" | "proxy" | "server" | "data_dir">;
+  config: Pick<Config, "auth" | "proxy" | "server" | "data_dir" | "plans">;
   secretBox: SecretBox;
   sessions: SessionAuth;
   limiter: LoginLimiter;

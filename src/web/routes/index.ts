@@ -1,5 +1,6 @@
 import type { UserApiDeps } from "../deps.js";
 import type { UserRoute } from "../route.js";
+import { adminRoutes } from "./admin-routes.js";
 import { alertRoutes } from "./alert-routes.js";
 import { appRoutes } from "./app-routes.js";
 import { authRoutes } from "./auth-routes.js";
@@ -8,6 +9,7 @@ import { domainRoutes } from "./domain-routes.js";
 import { logRoutes } from "./log-routes.js";
 import { meRoutes } from "./me-routes.js";
 import { metaRoutes } from "./meta-routes.js";
+import { sessionRoutes } from "./session-routes.js";
 import { tokenRoutes } from "./token-routes.js";
 import { usageRoutes } from "./usage-routes.js";
 import { webhookRoutes } from "./webhook-routes.js";
@@ -21,6 +23,7 @@ export function userApiRoutes(deps: UserApiDeps): UserRoute[] {
     ...metaRoutes(),
     ...authRoutes(deps),
     ...meRoutes(deps),
+    ...sessionRoutes(deps),
     ...tokenRoutes(deps),
     ...appRoutes(deps),
     ...logRoutes(deps),
@@ -29,5 +32,6 @@ export function userApiRoutes(deps: UserApiDeps): UserRoute[] {
     ...alertRoutes(deps),
     ...webhookRoutes(deps),
     ...usageRoutes(deps),
+    ...adminRoutes(deps),
   ];
 }
