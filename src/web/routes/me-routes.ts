@@ -1,6 +1,6 @@
-import { sql } from "kysely";
 import { z } from "zod";
 import { deletePendingTotp, findPendingTotp, upsertPendingTotp } from "../../db/pending-totps.js";
+import { sumPlanUsage } from "../../db/apps.js";
 import { findPlan } from "../../db/plans.js";
 import { findUserById, type UserRow } from "../../db/users.js";
 import { ConflictError, InvalidRequestError, UnauthorizedError } from "../../errors.js";
@@ -24,21 +24,6 @@ const meResponse = z.object({
   usage: z.object({ apps: z.number(), cpu_millicores: z.number(), memory_mb: z.number() }),
 });
 const codeBody = z.object({ code: z.string().regex(/^\s*\d{6}\s*$/, "must be the 6-digit code") });
-
-/** What the user's apps reserve of their plan (apps being deleted no longer count). */
-export async function planUsage(deps: UserApiDeps, userId: number) {
-  const row = await deps.db
-    .selectFrom("apps")
-    .select([
-      sql<number>`count(*)::int`.as("apps"),
-      sql<number>`coalesce(sum(cpu_millicores), 0)::int`.as("cpu_millicores"),
-      sql<number>`coalesce(sum(memory_mb), 0)::int`.as("memory_mb"),
-    ])
-    .where("user_id", "=", userId)
-    .where("status", "not in", ["deleting", "deleted"])
-    .executeTakeFirstOrThrow();
-  return row;
-}
 
 /**
  * After a change to the account's credentials: every other session and
@@ -80,7 +65,7 @@ export function meRoutes(deps: UserApiDeps): UserRoute[] {
             max_cpu_millicores: plan?.max_cpu_millicores ?? 0,
             max_memory_mb: plan?.max_memory_mb ?? 0,
           },
-          usage: await planUsage(deps, principal.user.id),
+          usage: await sumPlanUsage(db, principal.user.id),
         };
       },
     }),
