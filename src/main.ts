@@ -39,6 +39,7 @@ import type { TxtResolver } from "./web/deps.js";
 import { LoginLimiter } from "./web/login-limiter.js";
 import { userApiRoutes } from "./web/routes/index.js";
 import { SessionAuth } from "./web/session-auth.js";
+import type { UserRoute } from "./web/route.js";
 import { registerUserApi } from "./web/user-api.js";
 import { PACKAGE_VERSION } from "./version.js";
 
@@ -67,6 +68,8 @@ export interface ControlPlaneParts {
   alerts: AlertManager;
   thresholds: ThresholdPoller;
   webhooks: WebhookDispatcher;
+  /** The user API's route table as mounted (tests derive the authorization matrix from it). */
+  userRoutes: readonly UserRoute[];
 }
 
 export interface BuildOverrides {
@@ -208,7 +211,8 @@ export function buildControlPlane(
     now,
     log,
   };
-  registerUserApi(app, userApiRoutes(userApiDeps), {
+  const userRoutes = userApiRoutes(userApiDeps);
+  registerUserApi(app, userRoutes, {
     sessions,
     trustedOrigins: [new URL(config.server.public_url).origin],
     version: PACKAGE_VERSION,
@@ -233,6 +237,7 @@ export function buildControlPlane(
       alerts,
       thresholds,
       webhooks,
+      userRoutes,
     },
     services: [
       webhooks,
