@@ -79,7 +79,7 @@ export class CliApi {
         redirect: "manual",
         ...(duplex ? { duplex } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
-      } as RequestInit);
+      });
     } catch (err) {
       if ((err as Error).name === "AbortError") throw err;
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;

@@ -81,8 +81,8 @@ export function intOption(value: string | undefined, name: string, usage: string
 }
 
 /** Server-provided text made safe to print on one terminal line. */
-export function safe(text: unknown): string {
-  return stripANSI(String(text ?? ""));
+export function safe(text: string | number | null | undefined): string {
+  return stripANSI(text === null || text === undefined ? "" : String(text));
 }
 
 export function printJson(io: CliIO, body: unknown): void {
