@@ -187,6 +187,42 @@ describe("wisehosting CLI", () => {
     }
   });
 
+  it("env, domains, alerts, webhooks and usage: --json parses, tables print", async () => {
+    const set = await cli(["apps", "env", "set", "web", "GREETING=hello=world", "DEBUG=1"]);
+    expect(set.code).toBe(0);
+    expect(set.stdout).not.toContain("hello=world");
+    const info = await cli(["apps", "info", "web", "--json"]);
+    expect(JSON.parse(info.stdout).app.env_names).toEqual(expect.arrayContaining(["GREETING", "DEBUG"]));
+    expect((await cli(["apps", "env", "unset", "web", "DEBUG"])).code).toBe(0);
+    expect((await cli(["apps", "info", "web"])).stdout).toMatch(/env:\s+GREETING\n/);
+
+    const added = await cli(["domains", "add", "web", "www.example.com"]);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain("_wisehosting-challenge.www.example.com");
+    const domains = JSON.parse((await cli(["domains", "list", "web", "--json"])).stdout);
+    expect(domains.domains).toMatchObject([{ hostname: "www.example.com", verified: false }]);
+    expect((await cli(["domains", "remove", "web", "www.example.com"])).code).toBe(0);
+
+    expect(JSON.parse((await cli(["alerts", "--json"])).stdout)).toHaveProperty("alerts");
+    expect((await cli(["alerts", "--status", "sometimes"])).code).toBe(2);
+    expect(JSON.parse((await cli(["webhooks", "list", "--json"])).stdout)).toEqual({ webhooks: [] });
+    const usage = await cli(["usage", "web", "--since", "1h", "--json"]);
+    expect(usage.code).toBe(0);
+    expect(JSON.parse(usage.stdout)).toHaveProperty("buckets");
+  });
+
+  it("workers list and worker join-token as the admin, through the user API", async () => {
+    const workers = await cli(["workers", "list", "--json"]);
+    expect(workers.code).toBe(0);
+    expect(JSON.parse(workers.stdout).workers.map((w: { name: string }) => w.name)).toContain("sim-cli");
+    const table = await cli(["workers", "list"]);
+    expect(table.stdout).toMatch(/^ID\s+NAME\s+STATUS/);
+    const jt = await cli(["worker", "join-token", "--ttl", "30m"]);
+    expect(jt.code).toBe(0);
+    expect(jt.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(jt.stderr).toContain("wisehosting agent");
+  });
+
   it("logs out: the token is revoked and the file is gone", async () => {
     const res = await cli(["logout"]);
     expect(res.code).toBe(0);
