@@ -1,13 +1,23 @@
-import { parseArgs } from "node:util";
-import { parseTtl } from "../api/worker-registration.js";
 import { loadConfig } from "../config/load.js";
 import { ConfigError } from "../errors.js";
+import { UsageError } from "./cli-errors.js";
+import { runJoinTokenViaApi, joinTokenTtl } from "./commands/admin.js";
+import { parseCommand, positionals, processIO, resolveSession, type CliIO } from "./context.js";
 
-const USAGE = `usage: wisehosting worker join-token [--ttl 1h] [--config FILE] [--server URL]
+export const WORKER_USAGE = `usage: wisehosting worker join-token [--ttl 1h] [--server URL] [--config FILE] [--json]
 
 Creates a single-use join token for registering one new worker, and prints it
-once. It is stored only as its SHA-256 and expires after --ttl (default 1h).
-Talks to the running control plane with the master secret from the config.
+once (the command to run on the new machine goes to stderr). It is stored
+only as its SHA-256 and expires after --ttl (default 1h, at most 7d).
+
+Two ways to authorise it:
+  - with the master secret, on the control-plane host: used when
+    WISEHOSTING_SECRET is set, when --config FILE is given, and when you are
+    not logged in. The secret and the listen address come from that
+    configuration (WISEHOSTING_* variables, or the secret file in the data
+    directory); --server overrides the address.
+  - otherwise as the logged-in admin (\`wisehosting login\`, or
+    WISEHOSTING_TOKEN): the user API's POST /api/v1/admin/join-tokens.
 `;
 
 /** The local address of the control plane that `listen` binds. */
@@ -19,29 +29,38 @@ function localUrl(listen: string, tls: boolean): string {
   return `${tls ? "https" : "http"}://${host}:${listen.slice(i + 1)}`;
 }
 
-/** `wisehosting worker ...` (admin commands that need the master secret). */
-export async function runWorkerCommand(args: string[]): Promise<void> {
+/**
+ * `wisehosting worker join-token`: with the master secret (the worker API's
+ * route, as before) when WISEHOSTING_SECRET or --config names it or when
+ * there is no login, so the control-plane host needs no user account to add
+ * a worker; otherwise through the user API as the logged-in admin.
+ */
+export async function runWorkerCommand(args: string[], io: CliIO = processIO()): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== "join-token") {
-    process.stderr.write(USAGE);
-    process.exit(2);
+  if (sub === "-h" || sub === "--help") return void io.stdout.write(WORKER_USAGE);
+  if (sub !== "join-token") throw new UsageError(`unknown worker command "${sub ?? ""}"`, WORKER_USAGE);
+  const { values, positionals: pos } = parseCommand(
+    rest,
+    { ttl: { type: "string", default: "1h" }, config: { type: "string" } },
+    WORKER_USAGE,
+  );
+  if (values.help) return void io.stdout.write(WORKER_USAGE);
+  positionals(pos, [], WORKER_USAGE);
+  const ttl = joinTokenTtl(values.ttl, WORKER_USAGE);
+  if (!io.env.WISEHOSTING_SECRET && values.config === undefined) {
+    const session = await resolveSession(io, values.server).catch(() => null);
+    if (session) return runJoinTokenViaApi(io, { server: values.server, ttl, json: values.json });
   }
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      ttl: { type: "string", default: "1h" },
-      config: { type: "string" },
-      server: { type: "string" },
-    },
-    allowPositionals: false,
-  });
-  const ttl = parseTtl(values.ttl);
-  if (ttl === null || ttl < 60) {
-    process.stderr.write(
-      `wisehosting: --ttl must look like 30m, 1h or 7d (at least 1m), not "${values.ttl}"\n`,
-    );
-    process.exit(2);
-  }
+  await runJoinTokenWithSecret({ ttl, config: values.config, server: values.server });
+}
+
+/** The master-secret path: POST /v1/workers/join-tokens on the control plane itself. */
+async function runJoinTokenWithSecret(values: {
+  ttl: number;
+  config: string | undefined;
+  server: string | undefined;
+}): Promise<void> {
+  const ttl = values.ttl;
   let config;
   try {
     config = await loadConfig({ configPath: values.config, env: process.env });
