@@ -26,12 +26,16 @@ export function findActiveSessionByTokenHash(
     .executeTakeFirst();
 }
 
-/** A user's usable sessions at `now`, most recently used first. */
-export function listActiveSessions(db: Kysely<DB>, userId: number, now: Date): Promise<SessionRow[]> {
-  return db
-    .selectFrom("sessions")
-    .selectAll()
-    .where("user_id", "=", userId)
+/** A user's usable sessions at `now` (of one kind when given), most recently used first. */
+export function listActiveSessions(
+  db: Kysely<DB>,
+  userId: number,
+  now: Date,
+  kind?: SessionRow["kind"],
+): Promise<SessionRow[]> {
+  let query = db.selectFrom("sessions").selectAll().where("user_id", "=", userId);
+  if (kind !== undefined) query = query.where("kind", "=", kind);
+  return query
     .where("revoked_at", "is", null)
     .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
     .orderBy("last_used_at", "desc")
@@ -92,29 +96,17 @@ export async function pruneRevokedSessions(db: Kysely<DB>, cutoff: Date): Promis
   return Number(result.numDeletedRows);
 }
 
-/** The user's usable web sessions (not API tokens) at `now`, most recently used first. */
-export function listActiveWebSessions(db: Kysely<DB>, userId: number, now: Date): Promise<SessionRow[]> {
-  return db
-    .selectFrom("sessions")
-    .selectAll()
-    .where("user_id", "=", userId)
-    .where("kind", "=", "web")
-    .where("revoked_at", "is", null)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
-    .orderBy("last_used_at", "desc")
-    .orderBy("id", "desc")
-    .execute();
-}
-
 /**
- * Revokes one of the user's web sessions that is usable at `now`. False
- * when it does not exist, is another user's, is an API token, or is
- * already revoked or expired: the caller answers 404 for all of them.
+ * Revokes one of the user's sessions of `kind` (web session or API token)
+ * that is usable at `now`. False when it does not exist, is another user's,
+ * is of the other kind, or is already revoked or expired: the caller answers
+ * 404 for all of them.
  */
-export async function revokeActiveWebSession(
+export async function revokeActiveSession(
   db: Kysely<DB>,
   userId: number,
   sessionId: number,
+  kind: SessionRow["kind"],
   now: Date,
 ): Promise<boolean> {
   const result = await db
@@ -122,9 +114,23 @@ export async function revokeActiveWebSession(
     .set({ revoked_at: now })
     .where("id", "=", sessionId)
     .where("user_id", "=", userId)
-    .where("kind", "=", "web")
+    .where("kind", "=", kind)
     .where("revoked_at", "is", null)
     .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** Records a use of the session at `now`, and moves its expiry to `expiresAt` when given (sliding expiry). */
+export async function touchSession(
+  db: Kysely<DB>,
+  sessionId: number,
+  now: Date,
+  expiresAt: Date | undefined,
+): Promise<void> {
+  await db
+    .updateTable("sessions")
+    .set({ last_used_at: now, ...(expiresAt ? { expires_at: expiresAt } : {}) })
+    .where("id", "=", sessionId)
+    .execute();
 }

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely, type Selectable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from "kysely";
 import type { DB, UsersTable } from "./schema.js";
 
 export type UserRow = Selectable<UsersTable>;
@@ -90,4 +90,33 @@ export function updateUserRole(
     .where("id", "=", id)
     .returningAll()
     .executeTakeFirst();
+}
+
+/** Sets the given columns of one user and stamps updated_at (password, plan, TOTP state). */
+export async function updateUserFields(
+  db: Kysely<DB>,
+  id: number,
+  values: Omit<Updateable<UsersTable>, "id" | "updated_at">,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable("users")
+    .set({ ...values, updated_at: now })
+    .where("id", "=", id)
+    .execute();
+}
+
+/**
+ * Records TOTP time step `step` as used, if it is later than the last one
+ * used: one conditional UPDATE, so among concurrent uses of a code exactly
+ * one wins. False when the step (or a later one) was already used.
+ */
+export async function consumeTotpStep(db: Kysely<DB>, id: number, step: number): Promise<boolean> {
+  const r = await db
+    .updateTable("users")
+    .set({ totp_last_step: step })
+    .where("id", "=", id)
+    .where((eb) => eb.or([eb("totp_last_step", "is", null), eb("totp_last_step", "<", step)]))
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
 }

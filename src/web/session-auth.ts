@@ -1,7 +1,14 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { generateApiKey, hashToken } from "../crypto/api-key.js";
-import { insertSession, revokeOtherSessions, revokeSession, type SessionRow } from "../db/sessions.js";
+import {
+  findActiveSessionByTokenHash,
+  insertSession,
+  revokeOtherSessions,
+  revokeSession,
+  touchSession,
+  type SessionRow,
+} from "../db/sessions.js";
 import type { DB } from "../db/schema.js";
 import { findUserById } from "../db/users.js";
 import { extractBearer } from "../api/worker-auth.js";
@@ -100,27 +107,18 @@ export class SessionAuth {
   ): Promise<Principal | undefined> {
     if (!TOKEN_RE.test(token)) return undefined;
     const now = this.opts.now();
-    const row = await this.opts.db
-      .selectFrom("sessions")
-      .selectAll()
-      .where("token_hash", "=", hashToken(token))
-      .where("kind", "=", kind)
-      .where("revoked_at", "is", null)
-      .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
-      .executeTakeFirst();
-    if (!row) return undefined;
+    const row = await findActiveSessionByTokenHash(this.opts.db, hashToken(token), now);
+    if (row?.kind !== kind) return undefined;
     const user = await findUserById(this.opts.db, row.user_id);
     if (!user) return undefined;
     if (now.getTime() - row.last_used_at.getTime() >= SESSION_TOUCH_INTERVAL_MS) {
       // Sliding expiry: web sessions move their end forward; API tokens keep theirs.
-      await this.opts.db
-        .updateTable("sessions")
-        .set({
-          last_used_at: now,
-          ...(row.kind === "web" ? { expires_at: new Date(now.getTime() + SESSION_IDLE_TTL_MS) } : {}),
-        })
-        .where("id", "=", row.id)
-        .execute();
+      await touchSession(
+        this.opts.db,
+        row.id,
+        now,
+        row.kind === "web" ? new Date(now.getTime() + SESSION_IDLE_TTL_MS) : undefined,
+      );
     }
     return { user, sessionId: row.id, via };
   }

@@ -3,7 +3,14 @@ import { z } from "zod";
 import { hashToken } from "../../crypto/api-key.js";
 import { consumeInvite } from "../../db/invites.js";
 import { findPlan } from "../../db/plans.js";
-import { countUsers, findUserByEmail, insertUser, type UserRow } from "../../db/users.js";
+import {
+  consumeTotpStep,
+  countUsers,
+  findUserByEmail,
+  insertUser,
+  updateUserFields,
+  type UserRow,
+} from "../../db/users.js";
 import {
   AppError,
   ConflictError,
@@ -53,13 +60,7 @@ export async function consumeTotpCode(
 ): Promise<boolean> {
   const step = matchTotpStep(secretBase32, code.trim(), deps.now().getTime());
   if (step === null) return false;
-  const r = await deps.db
-    .updateTable("users")
-    .set({ totp_last_step: step })
-    .where("id", "=", user.id)
-    .where((eb) => eb.or([eb("totp_last_step", "is", null), eb("totp_last_step", "<", step)]))
-    .executeTakeFirst();
-  return r.numUpdatedRows > 0n;
+  return consumeTotpStep(deps.db, user.id, step);
 }
 
 export function totpAad(userId: number): string {
@@ -109,11 +110,7 @@ export function authRoutes(deps: UserApiDeps): UserRoute[] {
             if (!invite)
               throw new InvalidRequestError("invite_token: invalid, used or expired", "invite_token");
             if (invite.plan_name) {
-              await trx
-                .updateTable("users")
-                .set({ plan_name: invite.plan_name })
-                .where("id", "=", created.id)
-                .execute();
+              await updateUserFields(trx, created.id, { plan_name: invite.plan_name }, deps.now());
               created.plan_name = invite.plan_name;
             }
           }

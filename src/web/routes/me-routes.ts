@@ -2,7 +2,7 @@ import { z } from "zod";
 import { deletePendingTotp, findPendingTotp, upsertPendingTotp } from "../../db/pending-totps.js";
 import { sumPlanUsage } from "../../db/apps.js";
 import { findPlan } from "../../db/plans.js";
-import { findUserById, type UserRow } from "../../db/users.js";
+import { findUserById, updateUserFields, type UserRow } from "../../db/users.js";
 import { ConflictError, InvalidRequestError, UnauthorizedError } from "../../errors.js";
 import type { UserApiDeps } from "../deps.js";
 import { hashPassword, passwordSchema, verifyPassword } from "../passwords.js";
@@ -82,11 +82,7 @@ export function meRoutes(deps: UserApiDeps): UserRoute[] {
           throw new InvalidRequestError("current_password: wrong password", "current_password");
         }
         const hash = await hashPassword(body.new_password);
-        await db
-          .updateTable("users")
-          .set({ password_hash: hash, updated_at: deps.now() })
-          .where("id", "=", principal.user.id)
-          .execute();
+        await updateUserFields(db, principal.user.id, { password_hash: hash }, deps.now());
         await rotateSessions(deps, principal, request, reply);
       },
     }),
@@ -136,11 +132,8 @@ export function meRoutes(deps: UserApiDeps): UserRoute[] {
           throw new InvalidRequestError("code: wrong or already used code", "code");
         }
         await db.transaction().execute(async (trx) => {
-          await trx
-            .updateTable("users")
-            .set({ totp_secret_enc: pending.secret_enc, totp_enabled: true, updated_at: deps.now() })
-            .where("id", "=", principal.user.id)
-            .execute();
+          const enabled = { totp_secret_enc: pending.secret_enc, totp_enabled: true };
+          await updateUserFields(trx, principal.user.id, enabled, deps.now());
           await deletePendingTotp(trx, principal.user.id);
         });
         await rotateSessions(deps, principal, request, reply);
@@ -163,11 +156,7 @@ export function meRoutes(deps: UserApiDeps): UserRoute[] {
         if (!(await consumeTotpCode(deps, u, secret, body.code))) {
           throw new InvalidRequestError("code: wrong or already used code", "code");
         }
-        await db
-          .updateTable("users")
-          .set({ totp_enabled: false, totp_secret_enc: null, updated_at: deps.now() })
-          .where("id", "=", u.id)
-          .execute();
+        await updateUserFields(db, u.id, { totp_enabled: false, totp_secret_enc: null }, deps.now());
         await rotateSessions(deps, principal, request, reply);
         return { user: userDto(await reload(deps, u.id)) };
       },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { listActiveWebSessions, revokeActiveWebSession } from "../../db/sessions.js";
+import { listActiveSessions, revokeActiveSession } from "../../db/sessions.js";
 import { NotFoundError } from "../../errors.js";
 import type { UserApiDeps } from "../deps.js";
 import { defineRoute, type UserRoute } from "../route.js";
@@ -30,7 +30,7 @@ export function sessionRoutes(deps: UserApiDeps): UserRoute[] {
       tags: ["accounts"],
       schema: { response: { 200: z.object({ sessions: z.array(sessionSchema) }) } },
       handler: async ({ principal }) => {
-        const rows = await listActiveWebSessions(db, principal.user.id, deps.now());
+        const rows = await listActiveSessions(db, principal.user.id, deps.now(), "web");
         return {
           sessions: rows.map((s) => ({
             id: s.id,
@@ -53,7 +53,7 @@ export function sessionRoutes(deps: UserApiDeps): UserRoute[] {
       status: 204,
       schema: { params: idParams },
       handler: async ({ reply, principal, params }) => {
-        if (!(await revokeActiveWebSession(db, principal.user.id, params.id, deps.now()))) {
+        if (!(await revokeActiveSession(db, principal.user.id, params.id, "web", deps.now()))) {
           throw new NotFoundError(`session ${params.id} not found`);
         }
         if (principal.via === "cookie" && params.id === principal.sessionId) deps.sessions.clearCookie(reply);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { listActiveSessions, revokeActiveSession } from "../../db/sessions.js";
 import { NotFoundError } from "../../errors.js";
 import type { UserApiDeps } from "../deps.js";
 import { defineRoute, type UserRoute } from "../route.js";
@@ -62,16 +63,7 @@ export function tokenRoutes(deps: UserApiDeps): UserRoute[] {
       tags: ["tokens"],
       schema: { response: { 200: z.object({ tokens: z.array(tokenSchema) }) } },
       handler: async ({ principal }) => {
-        const now = deps.now();
-        const rows = await db
-          .selectFrom("sessions")
-          .selectAll()
-          .where("user_id", "=", principal.user.id)
-          .where("kind", "=", "api")
-          .where("revoked_at", "is", null)
-          .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
-          .orderBy("id")
-          .execute();
+        const rows = await listActiveSessions(db, principal.user.id, deps.now(), "api");
         return {
           tokens: rows.map((r) => ({
             id: r.id,
@@ -92,15 +84,9 @@ export function tokenRoutes(deps: UserApiDeps): UserRoute[] {
       status: 204,
       schema: { params: idParams },
       handler: async ({ principal, params }) => {
-        const r = await db
-          .updateTable("sessions")
-          .set({ revoked_at: deps.now() })
-          .where("id", "=", params.id)
-          .where("user_id", "=", principal.user.id)
-          .where("kind", "=", "api")
-          .where("revoked_at", "is", null)
-          .executeTakeFirst();
-        if (r.numUpdatedRows === 0n) throw new NotFoundError(`token ${params.id} not found`);
+        if (!(await revokeActiveSession(db, principal.user.id, params.id, "api", deps.now()))) {
+          throw new NotFoundError(`token ${params.id} not found`);
+        }
       },
     }),
   ];
