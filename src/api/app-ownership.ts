@@ -29,6 +29,22 @@ export class AppOwnership {
     this.ttlMs = opts.ttlMs ?? OWNERSHIP_TTL_MS;
   }
 
+  /**
+   * The subset of appIds that are on this worker, answered from the cache
+   * alone; undefined when any of them has no fresh answer (then ask `owned`).
+   * Same answers as `owned` would give at this instant, without a promise.
+   */
+  ownedIfKnown(appIds: readonly number[]): Set<number> | undefined {
+    const now = this.now();
+    const result = new Set<number>();
+    for (const id of appIds) {
+      const hit = this.cache.get(id);
+      if (!hit || now - hit.at >= this.ttlMs) return undefined;
+      if (hit.owned) result.add(id);
+    }
+    return result;
+  }
+
   /** The subset of appIds that are on this worker. */
   async owned(appIds: Iterable<number>): Promise<Set<number>> {
     const now = this.now();

@@ -14,7 +14,7 @@ import {
   WorkerConn,
   type ConnLogger,
   type ConnTimings,
-  type InboundWorkerMessage,
+  type MessageHandler,
 } from "./worker-conn.js";
 
 /** What `hello` tells workers (spec §4). */
@@ -30,7 +30,7 @@ export interface HubOptions {
   /** Builds the `job` payload of one job, or undefined if it cannot be built. */
   loadJob: (jobId: number) => Promise<JobPayload | undefined>;
   /** Set after construction: the dispatcher needs the hub's replayPendingJobs. */
-  handle?: (conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void>;
+  handle?: MessageHandler;
   now?: () => number;
   timings?: Partial<ConnTimings>;
   heartbeatIntervalS?: number;
@@ -57,7 +57,7 @@ export class Hub implements Service {
   private readonly conns = new Map<number, WorkerConn>();
   private readonly now: () => number;
   private readonly timings: ConnTimings;
-  private handle: ((conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void>) | undefined;
+  private handle: MessageHandler | undefined;
 
   constructor(private readonly opts: HubOptions) {
     this.now = opts.now ?? Date.now;
@@ -65,7 +65,7 @@ export class Hub implements Service {
     this.handle = opts.handle;
   }
 
-  setHandler(handle: (conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void>): void {
+  setHandler(handle: MessageHandler): void {
     this.handle = handle;
   }
 
