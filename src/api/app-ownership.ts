@@ -9,6 +9,90 @@ export interface AppOwnershipOptions {
   workerId: number;
   now?: () => number;
   ttlMs?: number;
+  /** Shared by the hub's connections so their lookups batch; one of its own otherwise. */
+  query?: OwnershipQuery;
+}
+
+interface Lookup {
+  workerId: number;
+  appIds: number[];
+  resolve: (owned: Set<number>) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The database side of AppOwnership, batched across connections: lookups
+ * made while the event loop is busy (or while a batch is in flight) go out
+ * together as one statement at the next turn. Each lookup gets exactly the
+ * answer its own query would have given at that moment: the statement
+ * returns every (app, worker) pair among the batch's apps and workers, and
+ * each lookup keeps the pairs of its own worker.
+ */
+export class OwnershipQuery {
+  private pending: Lookup[] = [];
+  private scheduled = false;
+  private running = false;
+
+  constructor(private readonly db: Kysely<DB>) {}
+
+  /** The subset of appIds placed on, or reserved by a deployment on, the worker. */
+  owned(workerId: number, appIds: number[]): Promise<Set<number>> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ workerId, appIds, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running || this.pending.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    this.running = true;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      const pairs = await ownedPairs(
+        this.db,
+        [...new Set(batch.map((l) => l.workerId))],
+        [...new Set(batch.flatMap((l) => l.appIds))],
+      );
+      for (const l of batch) {
+        const mine = pairs.get(l.workerId);
+        l.resolve(new Set(mine ? l.appIds.filter((id) => mine.has(id)) : []));
+      }
+    } catch (err) {
+      for (const l of batch) l.reject(err);
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+}
+
+/** worker id → the given apps placed on it or with a live reservation there, among the given workers. */
+async function ownedPairs(
+  db: Kysely<DB>,
+  workerIds: number[],
+  appIds: number[],
+): Promise<Map<number, Set<number>>> {
+  const rows = await sql<{ id: number; worker_id: number }>`
+    SELECT id, worker_id FROM apps
+      WHERE worker_id = ANY(${workerIds}::int[]) AND id = ANY(${appIds}::int[])
+    UNION
+    SELECT app_id, worker_id FROM deployments
+      WHERE worker_id = ANY(${workerIds}::int[]) AND reserved AND app_id = ANY(${appIds}::int[])
+  `.execute(db);
+  const pairs = new Map<number, Set<number>>();
+  for (const r of rows.rows) {
+    let apps = pairs.get(r.worker_id);
+    if (!apps) pairs.set(r.worker_id, (apps = new Set()));
+    apps.add(r.id);
+  }
+  return pairs;
 }
 
 /**
@@ -23,10 +107,12 @@ export class AppOwnership {
   private readonly cache = new Map<number, { owned: boolean; at: number }>();
   private readonly now: () => number;
   private readonly ttlMs: number;
+  private readonly query: OwnershipQuery;
 
   constructor(private readonly opts: AppOwnershipOptions) {
     this.now = opts.now ?? Date.now;
     this.ttlMs = opts.ttlMs ?? OWNERSHIP_TTL_MS;
+    this.query = opts.query ?? new OwnershipQuery(opts.db);
   }
 
   /**
@@ -57,13 +143,7 @@ export class AppOwnership {
       } else unknown.push(id);
     }
     if (unknown.length === 0) return result;
-    const rows = await sql<{ id: number }>`
-      SELECT id FROM apps WHERE worker_id = ${this.opts.workerId} AND id = ANY(${unknown}::int[])
-      UNION
-      SELECT app_id FROM deployments
-        WHERE worker_id = ${this.opts.workerId} AND reserved AND app_id = ANY(${unknown}::int[])
-    `.execute(this.opts.db);
-    const found = new Set(rows.rows.map((r) => r.id));
+    const found = await this.query.owned(this.opts.workerId, unknown);
     for (const id of unknown) {
       this.cache.set(id, { owned: found.has(id), at: now });
       if (found.has(id)) result.add(id);

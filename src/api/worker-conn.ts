@@ -14,7 +14,7 @@ import {
   type ServerMessageType,
   type WorkerMessageSchemas,
 } from "../protocol/messages.js";
-import { AppOwnership } from "./app-ownership.js";
+import { AppOwnership, type OwnershipQuery } from "./app-ownership.js";
 import {
   LOG_BURST_BYTES,
   LOG_RATE_BYTES_PER_SEC,
@@ -56,6 +56,8 @@ export interface WorkerConnOptions {
   connId: string;
   socket: WebSocket;
   db: Kysely<DB>;
+  /** The hub's batched ownership lookups; the connection makes its own without it. */
+  ownershipQuery?: OwnershipQuery;
   log: ConnLogger;
   now: () => number;
   timings: ConnTimings;
@@ -120,7 +122,12 @@ export class WorkerConn {
       now: opts.now,
     });
     this.rateLimitedNotice = new OncePer({ intervalMs: RATE_LIMITED_ERROR_INTERVAL_MS, now: opts.now });
-    this.ownership = new AppOwnership({ db: opts.db, workerId: opts.worker.id, now: opts.now });
+    this.ownership = new AppOwnership({
+      db: opts.db,
+      workerId: opts.worker.id,
+      now: opts.now,
+      ...(opts.ownershipQuery ? { query: opts.ownershipQuery } : {}),
+    });
     opts.socket.on("message", (data, isBinary) => this.onFrame(data, isBinary));
     opts.socket.on("pong", () => this.armPongDeadline());
     opts.socket.on("close", (code) => this.finish(code));

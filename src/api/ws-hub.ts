@@ -7,6 +7,7 @@ import { markWorkerOnline, type WorkerRow } from "../db/workers.js";
 import type { Service } from "../lifecycle.js";
 import { CLOSE_REPLACED } from "../protocol/errors.js";
 import type { JobPayload } from "../protocol/messages-server.js";
+import { OwnershipQuery } from "./app-ownership.js";
 import { completeJob } from "./job-completion.js";
 import type { LiveAppStats, StatsStore } from "./stats-store.js";
 import {
@@ -57,12 +58,15 @@ export class Hub implements Service {
   private readonly conns = new Map<number, WorkerConn>();
   private readonly now: () => number;
   private readonly timings: ConnTimings;
+  /** One for all connections, so their ownership lookups share statements. */
+  private readonly ownershipQuery: OwnershipQuery;
   private handle: MessageHandler | undefined;
 
   constructor(private readonly opts: HubOptions) {
     this.now = opts.now ?? Date.now;
     this.timings = { ...DEFAULT_TIMINGS, ...opts.timings };
     this.handle = opts.handle;
+    this.ownershipQuery = new OwnershipQuery(opts.db);
   }
 
   setHandler(handle: MessageHandler): void {
@@ -90,6 +94,7 @@ export class Hub implements Service {
       connId: randomBytes(16).toString("hex"),
       socket,
       db: this.opts.db,
+      ownershipQuery: this.ownershipQuery,
       log: this.opts.log,
       now: this.now,
       timings: this.timings,
