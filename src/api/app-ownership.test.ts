@@ -1,0 +1,60 @@
+import type { KyselyPlugin } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeApp, makeUser, makeWorker } from "../../test/helpers/db-fixtures.js";
+import { createTestDatabase, type TestDatabase } from "../../test/helpers/test-db.js";
+import { AppOwnership, OwnershipQuery } from "./app-ownership.js";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(() => t.dispose());
+
+/** Counts the statements run through the returned handle. */
+function counted() {
+  const seen = { statements: 0 };
+  const plugin: KyselyPlugin = {
+    transformQuery: (args) => {
+      seen.statements++;
+      return args.node;
+    },
+    transformResult: (args) => Promise.resolve(args.result),
+  };
+  return { db: t.db.kysely.withPlugin(plugin), seen };
+}
+
+describe("OwnershipQuery", () => {
+  it("answers lookups of several workers made together with one statement, each with its own apps", async () => {
+    const user = await makeUser(t.db.kysely);
+    const [w1, w2, w3] = await Promise.all([1, 2, 3].map(() => makeWorker(t.db.kysely)));
+    const a1 = await makeApp(t.db.kysely, user.id, { worker_id: w1!.id });
+    const a2 = await makeApp(t.db.kysely, user.id, { worker_id: w2!.id });
+    const unplaced = await makeApp(t.db.kysely, user.id);
+    const { db, seen } = counted();
+    const query = new OwnershipQuery(db);
+    const all = [a1.id, a2.id, unplaced.id, 999_999];
+    const [of1, of2, of3] = await Promise.all([
+      query.owned(w1!.id, all),
+      query.owned(w2!.id, all),
+      query.owned(w3!.id, all),
+    ]);
+    expect(seen.statements).toBe(1);
+    expect([...of1]).toEqual([a1.id]);
+    expect([...of2]).toEqual([a2.id]);
+    expect([...of3]).toEqual([]);
+  });
+
+  it("feeds AppOwnership, whose cache then answers without a statement", async () => {
+    const user = await makeUser(t.db.kysely);
+    const worker = await makeWorker(t.db.kysely);
+    const app = await makeApp(t.db.kysely, user.id, { worker_id: worker.id });
+    const { db, seen } = counted();
+    const ownership = new AppOwnership({ db, workerId: worker.id, query: new OwnershipQuery(db) });
+    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+    expect([...(await ownership.owned([app.id, app.id + 1000]))]).toEqual([app.id]);
+    expect([...(ownership.ownedIfKnown([app.id, app.id + 1000]) ?? [])]).toEqual([app.id]);
+    expect(seen.statements).toBe(1);
+    ownership.invalidate();
+    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+  });
+});
