@@ -1,5 +1,5 @@
 import type { KyselyPlugin } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { makeApp, makeUser, makeWorker } from "../../test/helpers/db-fixtures.js";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/test-db.js";
 import { AppOwnership, OwnershipQuery } from "./app-ownership.js";
@@ -55,6 +55,31 @@ describe("OwnershipQuery", () => {
     expect([...(ownership.ownedIfKnown([app.id, app.id + 1000]) ?? [])]).toEqual([app.id]);
     expect(seen.statements).toBe(1);
     ownership.invalidate();
+    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+  });
+
+  it("refreshes an ageing answer in the background, never serves one past its TTL, and drops a refresh begun before invalidate", async () => {
+    const user = await makeUser(t.db.kysely);
+    const worker = await makeWorker(t.db.kysely);
+    const app = await makeApp(t.db.kysely, user.id, { worker_id: worker.id });
+    const { db, seen } = counted();
+    let now = 1_000_000;
+    const ownership = new AppOwnership({ db, workerId: worker.id, now: () => now, ttlMs: 5000 });
+    await ownership.owned([app.id]);
+    now += 3100; // past 60% of the TTL: served, and refreshed behind the scenes
+    expect([...(ownership.ownedIfKnown([app.id]) ?? [])]).toEqual([app.id]);
+    now += 2400; // 5.5 s after the first answer, 2.4 s after the refresh was asked
+    await vi.waitFor(() => expect(ownership.ownedIfKnown([app.id])).toBeDefined());
+    expect(seen.statements).toBe(2);
+    now += 5000; // every answer is now at least 5 s old
+    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+
+    await ownership.owned([app.id]);
+    now += 3100;
+    ownership.ownedIfKnown([app.id]); // starts a refresh
+    ownership.invalidate();
+    await vi.waitFor(() => expect(seen.statements).toBe(4));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
   });
 });

@@ -3,6 +3,8 @@ import type { DB } from "../db/schema.js";
 
 /** How long an answer about one app is trusted before it is asked again. */
 export const OWNERSHIP_TTL_MS = 5000;
+/** Share of the TTL after which an answer still in use is refreshed in the background. */
+const REFRESH_AHEAD = 0.6;
 
 export interface AppOwnershipOptions {
   db: Kysely<DB>;
@@ -102,12 +104,21 @@ async function ownedPairs(
  * few seconds, positive and negative alike, so a stream of stats or log
  * lines costs at most one query per app per TTL, and a worker naming foreign
  * apps cannot make every message a query.
+ *
+ * An answer is never used once it is ttlMs old (its age counts from before
+ * its query). So that a busy connection does not stall on the refresh,
+ * `ownedIfKnown` asks again in the background once an answer it serves is
+ * REFRESH_AHEAD of its TTL old; a refresh that started before `invalidate`
+ * is discarded.
  */
 export class AppOwnership {
   private readonly cache = new Map<number, { owned: boolean; at: number }>();
   private readonly now: () => number;
   private readonly ttlMs: number;
   private readonly query: OwnershipQuery;
+  /** Bumped by `invalidate`, so a refresh begun earlier does not write back. */
+  private generation = 0;
+  private refreshing = false;
 
   constructor(private readonly opts: AppOwnershipOptions) {
     this.now = opts.now ?? Date.now;
@@ -123,12 +134,38 @@ export class AppOwnership {
   ownedIfKnown(appIds: readonly number[]): Set<number> | undefined {
     const now = this.now();
     const result = new Set<number>();
+    let ageing = false;
     for (const id of appIds) {
       const hit = this.cache.get(id);
       if (!hit || now - hit.at >= this.ttlMs) return undefined;
+      if (now - hit.at >= this.ttlMs * REFRESH_AHEAD) ageing = true;
       if (hit.owned) result.add(id);
     }
+    if (ageing && !this.refreshing) this.refresh(appIds, now);
     return result;
+  }
+
+  /** Asks again for appIds in the background; the answers count from `now`, before the query. */
+  private refresh(appIds: readonly number[], now: number): void {
+    const ids = [...new Set(appIds)];
+    const generation = this.generation;
+    this.refreshing = true;
+    this.query
+      .owned(this.opts.workerId, ids)
+      .then(
+        (found) => {
+          if (generation !== this.generation) return;
+          for (const id of ids) {
+            const hit = this.cache.get(id);
+            if (!hit || hit.at <= now) this.cache.set(id, { owned: found.has(id), at: now });
+          }
+        },
+        // Nothing is written: the answers expire and the next lookup queries (and fails) in the open.
+        () => undefined,
+      )
+      .finally(() => {
+        this.refreshing = false;
+      });
   }
 
   /** The subset of appIds that are on this worker. */
@@ -154,6 +191,7 @@ export class AppOwnership {
 
   /** Forgets everything (after a job result moved apps on or off this worker). */
   invalidate(): void {
+    this.generation++;
     this.cache.clear();
   }
 
