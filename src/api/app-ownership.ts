@@ -3,12 +3,98 @@ import type { DB } from "../db/schema.js";
 
 /** How long an answer about one app is trusted before it is asked again. */
 export const OWNERSHIP_TTL_MS = 5000;
+/** Share of the TTL after which an answer still in use is refreshed in the background. */
+const REFRESH_AHEAD = 0.6;
 
 export interface AppOwnershipOptions {
   db: Kysely<DB>;
   workerId: number;
   now?: () => number;
   ttlMs?: number;
+  /** Shared by the hub's connections so their lookups batch; one of its own otherwise. */
+  query?: OwnershipQuery;
+}
+
+interface Lookup {
+  workerId: number;
+  appIds: number[];
+  resolve: (owned: Set<number>) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The database side of AppOwnership, batched across connections: lookups
+ * made while the event loop is busy (or while a batch is in flight) go out
+ * together as one statement at the next turn. Each lookup gets exactly the
+ * answer its own query would have given at that moment: the statement
+ * returns every (app, worker) pair among the batch's apps and workers, and
+ * each lookup keeps the pairs of its own worker.
+ */
+export class OwnershipQuery {
+  private pending: Lookup[] = [];
+  private scheduled = false;
+  private running = false;
+
+  constructor(private readonly db: Kysely<DB>) {}
+
+  /** The subset of appIds placed on, or reserved by a deployment on, the worker. */
+  owned(workerId: number, appIds: number[]): Promise<Set<number>> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ workerId, appIds, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running || this.pending.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    this.running = true;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      const pairs = await ownedPairs(
+        this.db,
+        [...new Set(batch.map((l) => l.workerId))],
+        [...new Set(batch.flatMap((l) => l.appIds))],
+      );
+      for (const l of batch) {
+        const mine = pairs.get(l.workerId);
+        l.resolve(new Set(mine ? l.appIds.filter((id) => mine.has(id)) : []));
+      }
+    } catch (err) {
+      for (const l of batch) l.reject(err);
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+}
+
+/** worker id → the given apps placed on it or with a live reservation there, among the given workers. */
+async function ownedPairs(
+  db: Kysely<DB>,
+  workerIds: number[],
+  appIds: number[],
+): Promise<Map<number, Set<number>>> {
+  const rows = await sql<{ id: number; worker_id: number }>`
+    SELECT id, worker_id FROM apps
+      WHERE worker_id = ANY(${workerIds}::int[]) AND id = ANY(${appIds}::int[])
+    UNION
+    SELECT app_id, worker_id FROM deployments
+      WHERE worker_id = ANY(${workerIds}::int[]) AND reserved AND app_id = ANY(${appIds}::int[])
+  `.execute(db);
+  const pairs = new Map<number, Set<number>>();
+  for (const r of rows.rows) {
+    let apps = pairs.get(r.worker_id);
+    if (!apps) pairs.set(r.worker_id, (apps = new Set()));
+    apps.add(r.id);
+  }
+  return pairs;
 }
 
 /**
@@ -18,15 +104,68 @@ export interface AppOwnershipOptions {
  * few seconds, positive and negative alike, so a stream of stats or log
  * lines costs at most one query per app per TTL, and a worker naming foreign
  * apps cannot make every message a query.
+ *
+ * An answer is never used once it is ttlMs old (its age counts from before
+ * its query). So that a busy connection does not stall on the refresh,
+ * `ownedIfKnown` asks again in the background once an answer it serves is
+ * REFRESH_AHEAD of its TTL old; a refresh that started before `invalidate`
+ * is discarded.
  */
 export class AppOwnership {
   private readonly cache = new Map<number, { owned: boolean; at: number }>();
   private readonly now: () => number;
   private readonly ttlMs: number;
+  private readonly query: OwnershipQuery;
+  /** Bumped by `invalidate`, so a refresh begun earlier does not write back. */
+  private generation = 0;
+  private refreshing = false;
 
   constructor(private readonly opts: AppOwnershipOptions) {
     this.now = opts.now ?? Date.now;
     this.ttlMs = opts.ttlMs ?? OWNERSHIP_TTL_MS;
+    this.query = opts.query ?? new OwnershipQuery(opts.db);
+  }
+
+  /**
+   * The subset of appIds that are on this worker, answered from the cache
+   * alone; undefined when any of them has no fresh answer (then ask `owned`).
+   * Same answers as `owned` would give at this instant, without a promise.
+   */
+  ownedIfKnown(appIds: readonly number[]): Set<number> | undefined {
+    const now = this.now();
+    const result = new Set<number>();
+    let ageing = false;
+    for (const id of appIds) {
+      const hit = this.cache.get(id);
+      if (!hit || now - hit.at >= this.ttlMs) return undefined;
+      if (now - hit.at >= this.ttlMs * REFRESH_AHEAD) ageing = true;
+      if (hit.owned) result.add(id);
+    }
+    if (ageing && !this.refreshing) this.refresh(appIds, now);
+    return result;
+  }
+
+  /** Asks again for appIds in the background; the answers count from `now`, before the query. */
+  private refresh(appIds: readonly number[], now: number): void {
+    const ids = [...new Set(appIds)];
+    const generation = this.generation;
+    this.refreshing = true;
+    this.query
+      .owned(this.opts.workerId, ids)
+      .then(
+        (found) => {
+          if (generation !== this.generation) return;
+          for (const id of ids) {
+            const hit = this.cache.get(id);
+            if (!hit || hit.at <= now) this.cache.set(id, { owned: found.has(id), at: now });
+          }
+        },
+        // Nothing is written: the answers expire and the next lookup queries (and fails) in the open.
+        () => undefined,
+      )
+      .finally(() => {
+        this.refreshing = false;
+      });
   }
 
   /** The subset of appIds that are on this worker. */
@@ -41,13 +180,7 @@ export class AppOwnership {
       } else unknown.push(id);
     }
     if (unknown.length === 0) return result;
-    const rows = await sql<{ id: number }>`
-      SELECT id FROM apps WHERE worker_id = ${this.opts.workerId} AND id = ANY(${unknown}::int[])
-      UNION
-      SELECT app_id FROM deployments
-        WHERE worker_id = ${this.opts.workerId} AND reserved AND app_id = ANY(${unknown}::int[])
-    `.execute(this.opts.db);
-    const found = new Set(rows.rows.map((r) => r.id));
+    const found = await this.query.owned(this.opts.workerId, unknown);
     for (const id of unknown) {
       this.cache.set(id, { owned: found.has(id), at: now });
       if (found.has(id)) result.add(id);
@@ -58,6 +191,7 @@ export class AppOwnership {
 
   /** Forgets everything (after a job result moved apps on or off this worker). */
   invalidate(): void {
+    this.generation++;
     this.cache.clear();
   }
 

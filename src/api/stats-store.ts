@@ -20,8 +20,15 @@ export interface StatsStoreOptions {
   now?: () => number;
 }
 
+/** One app's stats as stored: flat, with `updatedAt` as epoch ms, so a put allocates one object. */
 interface Entry {
-  stats: LiveAppStats;
+  cpuPct: number;
+  memBytes: number;
+  memLimit: number;
+  netMbps: number;
+  netTotalBytes: number;
+  diskMbps: number;
+  updatedAtMs: number;
   putAt: number;
 }
 
@@ -55,7 +62,16 @@ export class StatsStore {
   put(appId: number, stats: LiveAppStats): void {
     const now = this.#now();
     if (now - this.#lastSweep >= this.#ttlMs) this.#sweep(now);
-    this.#entries.set(appId, { stats: copy(stats), putAt: now });
+    this.#entries.set(appId, {
+      cpuPct: stats.cpuPct,
+      memBytes: stats.memBytes,
+      memLimit: stats.memLimit,
+      netMbps: stats.netMbps,
+      netTotalBytes: stats.netTotalBytes,
+      diskMbps: stats.diskMbps,
+      updatedAtMs: stats.updatedAt.getTime(),
+      putAt: now,
+    });
   }
 
   /** The app's stats if they were put less than ttl ago, else undefined. */
@@ -66,7 +82,15 @@ export class StatsStore {
       this.#entries.delete(appId);
       return undefined;
     }
-    return copy(entry.stats);
+    return {
+      cpuPct: entry.cpuPct,
+      memBytes: entry.memBytes,
+      memLimit: entry.memLimit,
+      netMbps: entry.netMbps,
+      netTotalBytes: entry.netTotalBytes,
+      diskMbps: entry.diskMbps,
+      updatedAt: new Date(entry.updatedAtMs),
+    };
   }
 
   /** Forgets the app (stopped, moved or deleted). Idempotent. */
@@ -89,8 +113,4 @@ export class StatsStore {
       if (this.#isStale(entry, now)) this.#entries.delete(appId);
     }
   }
-}
-
-function copy(stats: LiveAppStats): LiveAppStats {
-  return { ...stats, updatedAt: new Date(stats.updatedAt.getTime()) };
 }

@@ -14,7 +14,7 @@ import {
   type ServerMessageType,
   type WorkerMessageSchemas,
 } from "../protocol/messages.js";
-import { AppOwnership } from "./app-ownership.js";
+import { AppOwnership, type OwnershipQuery } from "./app-ownership.js";
 import {
   LOG_BURST_BYTES,
   LOG_RATE_BYTES_PER_SEC,
@@ -24,6 +24,9 @@ import {
 } from "./token-bucket.js";
 
 export type InboundWorkerMessage = ParsedMessage<WorkerMessageSchemas> & { env: Envelope };
+
+/** Handles one verified message: synchronously (returns nothing) or by returning a promise. */
+export type MessageHandler = (conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void> | void;
 
 export interface ConnTimings {
   pingIntervalMs: number;
@@ -53,11 +56,17 @@ export interface WorkerConnOptions {
   connId: string;
   socket: WebSocket;
   db: Kysely<DB>;
+  /** The hub's batched ownership lookups; the connection makes its own without it. */
+  ownershipQuery?: OwnershipQuery;
   log: ConnLogger;
   now: () => number;
   timings: ConnTimings;
-  /** Handles one verified message; runs strictly one after another per connection. */
-  handle: (conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void>;
+  /**
+   * Handles one verified message; runs strictly one after another per
+   * connection. May return nothing when it finished synchronously (the
+   * common case: heartbeats, stats of known apps), which costs no promise.
+   */
+  handle: MessageHandler;
   onClose: (conn: WorkerConn, code: number) => void;
   /** Observes each handled message: type and milliseconds from frame received to handler done (benchmarks). */
   onHandled?: (type: string, ms: number) => void;
@@ -67,7 +76,10 @@ export interface WorkerConnOptions {
  * One authenticated worker WebSocket. Inbound frames go through the checks
  * of spec §3 in order (not_ready before hello; then the codec's checks 1–6);
  * log messages then pass the connection's token bucket; what survives is
- * handled in arrival order, one at a time. Outbound envelopes are signed
+ * handled in arrival order, one at a time: a message that arrives while
+ * nothing is queued runs its handler at once, inside the frame's event, and
+ * only a handler that returns a promise (or a message that arrives behind
+ * one) goes through the promise chain. Outbound envelopes are signed
  * and written; one not flushed within writeTimeoutMs closes the connection,
  * as does a missing pong.
  */
@@ -84,6 +96,8 @@ export class WorkerConn {
   private ready = false;
   private closed = false;
   private chain: Promise<void> = Promise.resolve();
+  /** Tasks (messages and `run` functions) in the chain and not yet finished; 0 means the chain is idle. */
+  private queued = 0;
   private inboundPending = 0;
   private paused = false;
   private readonly unflushed: number[] = [];
@@ -108,7 +122,12 @@ export class WorkerConn {
       now: opts.now,
     });
     this.rateLimitedNotice = new OncePer({ intervalMs: RATE_LIMITED_ERROR_INTERVAL_MS, now: opts.now });
-    this.ownership = new AppOwnership({ db: opts.db, workerId: opts.worker.id, now: opts.now });
+    this.ownership = new AppOwnership({
+      db: opts.db,
+      workerId: opts.worker.id,
+      now: opts.now,
+      ...(opts.ownershipQuery ? { query: opts.ownershipQuery } : {}),
+    });
     opts.socket.on("message", (data, isBinary) => this.onFrame(data, isBinary));
     opts.socket.on("pong", () => this.armPongDeadline());
     opts.socket.on("close", (code) => this.finish(code));
@@ -167,9 +186,15 @@ export class WorkerConn {
 
   /** Runs `fn` after the messages already received are handled, in the same order. */
   run(fn: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(fn).catch((err: unknown) => {
-      this.opts.log.error({ workerId: this.workerId, err }, "worker connection task failed");
-    });
+    this.queued++;
+    this.chain = this.chain
+      .then(fn)
+      .catch((err: unknown) => {
+        this.opts.log.error({ workerId: this.workerId, err }, "worker connection task failed");
+      })
+      .finally(() => {
+        this.queued--;
+      });
     return this.chain;
   }
 
@@ -213,27 +238,49 @@ export class WorkerConn {
         return;
       }
     }
+    if (this.queued > 0) {
+      this.enqueue(
+        decoded,
+        receivedAt,
+        this.chain.then(() => this.opts.handle(this, decoded)),
+      );
+      return;
+    }
+    // Nothing is queued, so handling now keeps arrival order.
+    let result: Promise<void> | void;
+    try {
+      result = this.opts.handle(this, decoded);
+    } catch (err) {
+      this.handlerFailed(decoded.type, err);
+      return;
+    }
+    if (result === undefined) this.opts.onHandled?.(decoded.type, performance.now() - receivedAt);
+    else this.enqueue(decoded, receivedAt, result);
+  }
+
+  /** Puts a message whose handling is `handled` at the end of the chain; counts it for backpressure. */
+  private enqueue(decoded: InboundWorkerMessage, receivedAt: number, handled: Promise<void> | void): void {
+    this.queued++;
     this.inboundPending++;
     if (this.inboundPending >= INBOUND_HIGH_WATER && !this.paused) {
       this.paused = true;
       this.opts.socket.pause();
     }
-    this.chain = this.chain
-      .then(() => this.opts.handle(this, decoded))
+    this.chain = Promise.resolve(handled)
       .then(() => this.opts.onHandled?.(decoded.type, performance.now() - receivedAt))
-      .catch((err: unknown) => {
-        this.opts.log.error(
-          { workerId: this.workerId, type: decoded.type, err },
-          "worker message handler failed",
-        );
-      })
+      .catch((err: unknown) => this.handlerFailed(decoded.type, err))
       .finally(() => {
+        this.queued--;
         this.inboundPending--;
         if (this.paused && this.inboundPending <= INBOUND_LOW_WATER) {
           this.paused = false;
           this.opts.socket.resume();
         }
       });
+  }
+
+  private handlerFailed(type: string, err: unknown): void {
+    this.opts.log.error({ workerId: this.workerId, type, err }, "worker message handler failed");
   }
 
   /** A setTimeout chain: ping every pingIntervalMs while open. */

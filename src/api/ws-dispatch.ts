@@ -5,13 +5,17 @@ import { findJobOfWorker, markJobProcessing } from "../db/jobs.js";
 import type { AppStatus, DB } from "../db/schema.js";
 import { publishWithin, type EventType, type Publisher } from "../events/publisher.js";
 import type { LogBus, LogLine } from "../logbus/log-bus.js";
-import { MAX_RUNTIME_LOG_LINES, type AppStatusPayload } from "../protocol/messages-worker.js";
+import {
+  MAX_RUNTIME_LOG_LINES,
+  type AppStatsPayload,
+  type AppStatusPayload,
+} from "../protocol/messages-worker.js";
 import type { WorkerMessageType, WorkerPayload } from "../protocol/messages.js";
 import type { HeartbeatBatcher } from "./heartbeat-batcher.js";
 import { completeJob } from "./job-completion.js";
 import { capLine, capLogs, MAX_BUILD_LOG_BYTES, stripANSI, stripANSIMultiline } from "./log-sanitize.js";
 import type { StatsStore } from "./stats-store.js";
-import type { InboundWorkerMessage, WorkerConn } from "./worker-conn.js";
+import type { MessageHandler, WorkerConn } from "./worker-conn.js";
 
 export interface DispatchDeps {
   db: Kysely<DB>;
@@ -41,9 +45,7 @@ type HandlerMap = { [T in WorkerMessageType]: Handler<T> };
  */
 const noop = (): void => undefined;
 
-export function createDispatcher(
-  deps: DispatchDeps,
-): (conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void> {
+export function createDispatcher(deps: DispatchDeps): MessageHandler {
   const { db, now } = deps;
 
   const onAppStatus = async (conn: WorkerConn, p: AppStatusPayload): Promise<void> => {
@@ -70,24 +72,31 @@ export function createDispatcher(
     afterCommit();
   };
 
+  const putStats = (p: AppStatsPayload, owned: ReadonlySet<number>): void => {
+    const at = now();
+    for (const a of p.apps) {
+      if (!owned.has(a.app_id)) continue;
+      deps.stats.put(a.app_id, {
+        cpuPct: a.cpu_pct,
+        memBytes: a.mem_bytes,
+        memLimit: a.mem_limit_bytes,
+        netMbps: a.net_mbps,
+        netTotalBytes: a.net_total_bytes,
+        diskMbps: a.disk_mbps,
+        updatedAt: at,
+      });
+    }
+  };
+
   const handlers: HandlerMap = {
     heartbeat: (conn, p) => deps.heartbeats.beat(conn.workerId, p),
 
-    app_stats: async (conn, p) => {
-      const owned = await conn.ownership.owned(p.apps.map((a) => a.app_id));
-      const at = now();
-      for (const a of p.apps) {
-        if (!owned.has(a.app_id)) continue;
-        deps.stats.put(a.app_id, {
-          cpuPct: a.cpu_pct,
-          memBytes: a.mem_bytes,
-          memLimit: a.mem_limit_bytes,
-          netMbps: a.net_mbps,
-          netTotalBytes: a.net_total_bytes,
-          diskMbps: a.disk_mbps,
-          updatedAt: at,
-        });
-      }
+    // Synchronous while the connection's ownership cache knows every app (the steady state).
+    app_stats: (conn, p) => {
+      const ids = p.apps.map((a) => a.app_id);
+      const known = conn.ownership.ownedIfKnown(ids);
+      if (known) return putStats(p, known);
+      return conn.ownership.owned(ids).then((owned) => putStats(p, owned));
     },
 
     job_status: async (conn, p, seq) => {
@@ -182,9 +191,10 @@ export function createDispatcher(
     },
   };
 
-  return async (conn, msg) => {
+  // Returns the handler's own result: nothing when it finished synchronously, so no promise is made.
+  return (conn, msg) => {
     // The union of (type, payload) pairs is checked by the codec; TypeScript cannot correlate them here.
     const handler = handlers[msg.type] as (c: WorkerConn, p: unknown, seq: number) => Promise<void> | void;
-    await handler(conn, msg.payload, msg.env.seq);
+    return handler(conn, msg.payload, msg.env.seq);
   };
 }

@@ -7,6 +7,7 @@ import { markWorkerOnline, type WorkerRow } from "../db/workers.js";
 import type { Service } from "../lifecycle.js";
 import { CLOSE_REPLACED } from "../protocol/errors.js";
 import type { JobPayload } from "../protocol/messages-server.js";
+import { OwnershipQuery } from "./app-ownership.js";
 import { completeJob } from "./job-completion.js";
 import type { LiveAppStats, StatsStore } from "./stats-store.js";
 import {
@@ -14,7 +15,7 @@ import {
   WorkerConn,
   type ConnLogger,
   type ConnTimings,
-  type InboundWorkerMessage,
+  type MessageHandler,
 } from "./worker-conn.js";
 
 /** What `hello` tells workers (spec §4). */
@@ -30,7 +31,7 @@ export interface HubOptions {
   /** Builds the `job` payload of one job, or undefined if it cannot be built. */
   loadJob: (jobId: number) => Promise<JobPayload | undefined>;
   /** Set after construction: the dispatcher needs the hub's replayPendingJobs. */
-  handle?: (conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void>;
+  handle?: MessageHandler;
   now?: () => number;
   timings?: Partial<ConnTimings>;
   heartbeatIntervalS?: number;
@@ -57,15 +58,18 @@ export class Hub implements Service {
   private readonly conns = new Map<number, WorkerConn>();
   private readonly now: () => number;
   private readonly timings: ConnTimings;
-  private handle: ((conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void>) | undefined;
+  /** One for all connections, so their ownership lookups share statements. */
+  private readonly ownershipQuery: OwnershipQuery;
+  private handle: MessageHandler | undefined;
 
   constructor(private readonly opts: HubOptions) {
     this.now = opts.now ?? Date.now;
     this.timings = { ...DEFAULT_TIMINGS, ...opts.timings };
     this.handle = opts.handle;
+    this.ownershipQuery = new OwnershipQuery(opts.db);
   }
 
-  setHandler(handle: (conn: WorkerConn, msg: InboundWorkerMessage) => Promise<void>): void {
+  setHandler(handle: MessageHandler): void {
     this.handle = handle;
   }
 
@@ -90,6 +94,7 @@ export class Hub implements Service {
       connId: randomBytes(16).toString("hex"),
       socket,
       db: this.opts.db,
+      ownershipQuery: this.ownershipQuery,
       log: this.opts.log,
       now: this.now,
       timings: this.timings,

@@ -1,8 +1,8 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 import { z } from "zod";
 
-import { constantTimeEqual } from "../crypto/compare.js";
+import { fastEnvelope, isWellFormedText } from "./fast-checks.js";
 
 /** Frames larger than this (UTF-8 bytes) are rejected as `bad_envelope` (or closed with 1009). */
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
@@ -18,8 +18,7 @@ export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
  * UTF-8 bytes to exactly one signing string, so one signature can never be
  * read as covering a different envelope.
  */
-const LONE_SURROGATE = /\p{Cs}/u;
-const wellFormed = (text: string): boolean => !LONE_SURROGATE.test(text);
+const wellFormed = isWellFormedText;
 
 export const envelopeSchema = z.strictObject({
   type: z
@@ -62,6 +61,9 @@ function hmacHex(key: Buffer, connId: string, env: UnsignedEnvelope): string {
   return createHmac("sha256", key).update(signingString(connId, env), "utf8").digest("hex");
 }
 
+/** Length of a signature in hex, which is also its length in UTF-8 bytes. */
+const SIG_HEX_LENGTH = 64;
+
 /**
  * Returns `fields` with `sig` = lowercase hex HMAC-SHA256 of the signing
  * string under `key` (the worker's envelope key). Throws if `fields` would not
@@ -73,9 +75,17 @@ export function signEnvelope(key: Buffer, connId: string, fields: UnsignedEnvelo
   return env;
 }
 
-/** True when `env.sig` is the signature of `env` on connection `connId` (constant-time compare). */
+/**
+ * True when `env.sig` is the signature of `env` on connection `connId`:
+ * exactly the lowercase hex HMAC, compared in constant time. `sig` is
+ * compared as UTF-8 bytes against the ASCII hex digest; UTF-8 is injective,
+ * so equal bytes mean equal strings, and only `sig`'s length (public: it is
+ * on the wire) decides whether the compare runs at all.
+ */
 export function verifyEnvelope(key: Buffer, connId: string, env: Envelope): boolean {
-  return constantTimeEqual(hmacHex(key, connId, env), env.sig);
+  const given = Buffer.from(env.sig, "utf8");
+  if (given.length !== SIG_HEX_LENGTH) return false;
+  return timingSafeEqual(Buffer.from(hmacHex(key, connId, env), "latin1"), given);
 }
 
 /**
@@ -84,13 +94,16 @@ export function verifyEnvelope(key: Buffer, connId: string, env: Envelope): bool
  * otherwise; never throws. Says nothing about the signature.
  */
 export function parseEnvelope(text: string): Envelope | null {
-  if (Buffer.byteLength(text, "utf8") > MAX_FRAME_BYTES) return null;
+  if (!fitsFrame(text)) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     return null;
   }
+  // The hand-written check accepts exactly what the schema accepts (fast-checks.ts); zod decides the rest.
+  const fast = fastEnvelope(raw);
+  if (fast !== null) return fast;
   const result = envelopeSchema.safeParse(raw);
   return result.success ? result.data : null;
 }
@@ -100,7 +113,7 @@ export function parseEnvelope(text: string): Envelope | null {
  * can still name it in `reply_to`. Null when there is none to read.
  */
 export function peekSeq(text: string): number | null {
-  if (Buffer.byteLength(text, "utf8") > MAX_FRAME_BYTES) return null;
+  if (!fitsFrame(text)) return null;
   try {
     const raw: unknown = JSON.parse(text);
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return null;
@@ -109,4 +122,12 @@ export function peekSeq(text: string): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * True when `text` is at most MAX_FRAME_BYTES in UTF-8. A UTF-16 code unit
+ * takes at most 3 bytes, so short text needs no byte count.
+ */
+function fitsFrame(text: string): boolean {
+  return text.length * 3 <= MAX_FRAME_BYTES || Buffer.byteLength(text, "utf8") <= MAX_FRAME_BYTES;
 }

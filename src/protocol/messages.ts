@@ -1,5 +1,6 @@
 import type { z } from "zod";
 
+import { fastAppStats, fastHeartbeat } from "./fast-checks.js";
 import { errorPayload, helloPayload, jobPayload } from "./messages-server.js";
 import {
   appStatsPayload,
@@ -68,6 +69,17 @@ export function isMessageType<M extends SchemaMap>(schemas: M, type: string): ty
 }
 
 /**
+ * Hand-written equivalents of the hottest payload schemas, keyed by the
+ * schema object itself, so a catalogue that uses another schema for the
+ * same type never takes them. Each returns exactly the schema's output or
+ * null, which means "ask zod" (see fast-checks.ts for the contract).
+ */
+const fastChecks = new Map<z.ZodType, (raw: unknown) => unknown>([
+  [heartbeatPayload, fastHeartbeat],
+  [appStatsPayload, fastAppStats],
+]);
+
+/**
  * Checks 5 and 6 of §3, in that order: `type` is in the catalogue (else
  * `unknown_type`), then `payloadText` is JSON that matches the type's schema
  * (else `bad_payload`). Never throws. The message names the first failing
@@ -88,6 +100,10 @@ export function parsePayload<M extends SchemaMap>(
     return { ok: false, code: "bad_payload", message: `${type}: payload is not valid JSON` };
   }
   const schema = schemas[type] as z.ZodType;
+  const fast = fastChecks.get(schema)?.(raw);
+  if (fast !== undefined && fast !== null) {
+    return { ok: true, type, payload: fast } as ParsePayloadResult<M>;
+  }
   const result = schema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -1,0 +1,85 @@
+import type { KyselyPlugin } from "kysely";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { makeApp, makeUser, makeWorker } from "../../test/helpers/db-fixtures.js";
+import { createTestDatabase, type TestDatabase } from "../../test/helpers/test-db.js";
+import { AppOwnership, OwnershipQuery } from "./app-ownership.js";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(() => t.dispose());
+
+/** Counts the statements run through the returned handle. */
+function counted() {
+  const seen = { statements: 0 };
+  const plugin: KyselyPlugin = {
+    transformQuery: (args) => {
+      seen.statements++;
+      return args.node;
+    },
+    transformResult: (args) => Promise.resolve(args.result),
+  };
+  return { db: t.db.kysely.withPlugin(plugin), seen };
+}
+
+describe("OwnershipQuery", () => {
+  it("answers lookups of several workers made together with one statement, each with its own apps", async () => {
+    const user = await makeUser(t.db.kysely);
+    const [w1, w2, w3] = await Promise.all([1, 2, 3].map(() => makeWorker(t.db.kysely)));
+    const a1 = await makeApp(t.db.kysely, user.id, { worker_id: w1!.id });
+    const a2 = await makeApp(t.db.kysely, user.id, { worker_id: w2!.id });
+    const unplaced = await makeApp(t.db.kysely, user.id);
+    const { db, seen } = counted();
+    const query = new OwnershipQuery(db);
+    const all = [a1.id, a2.id, unplaced.id, 999_999];
+    const [of1, of2, of3] = await Promise.all([
+      query.owned(w1!.id, all),
+      query.owned(w2!.id, all),
+      query.owned(w3!.id, all),
+    ]);
+    expect(seen.statements).toBe(1);
+    expect([...of1]).toEqual([a1.id]);
+    expect([...of2]).toEqual([a2.id]);
+    expect([...of3]).toEqual([]);
+  });
+
+  it("feeds AppOwnership, whose cache then answers without a statement", async () => {
+    const user = await makeUser(t.db.kysely);
+    const worker = await makeWorker(t.db.kysely);
+    const app = await makeApp(t.db.kysely, user.id, { worker_id: worker.id });
+    const { db, seen } = counted();
+    const ownership = new AppOwnership({ db, workerId: worker.id, query: new OwnershipQuery(db) });
+    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+    expect([...(await ownership.owned([app.id, app.id + 1000]))]).toEqual([app.id]);
+    expect([...(ownership.ownedIfKnown([app.id, app.id + 1000]) ?? [])]).toEqual([app.id]);
+    expect(seen.statements).toBe(1);
+    ownership.invalidate();
+    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+  });
+
+  it("refreshes an ageing answer in the background, never serves one past its TTL, and drops a refresh begun before invalidate", async () => {
+    const user = await makeUser(t.db.kysely);
+    const worker = await makeWorker(t.db.kysely);
+    const app = await makeApp(t.db.kysely, user.id, { worker_id: worker.id });
+    const { db, seen } = counted();
+    let now = 1_000_000;
+    const ownership = new AppOwnership({ db, workerId: worker.id, now: () => now, ttlMs: 5000 });
+    await ownership.owned([app.id]);
+    now += 3100; // past 60% of the TTL: served, and refreshed behind the scenes
+    expect([...(ownership.ownedIfKnown([app.id]) ?? [])]).toEqual([app.id]);
+    now += 2400; // 5.5 s after the first answer, 2.4 s after the refresh was asked
+    await vi.waitFor(() => expect(ownership.ownedIfKnown([app.id])).toBeDefined());
+    expect(seen.statements).toBe(2);
+    now += 5000; // every answer is now at least 5 s old
+    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+
+    await ownership.owned([app.id]);
+    now += 3100;
+    ownership.ownedIfKnown([app.id]); // starts a refresh
+    ownership.invalidate();
+    await vi.waitFor(() => expect(seen.statements).toBe(4));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+  });
+});
