@@ -16,6 +16,7 @@ import {
   type ContainerEvent,
   type ContainerSpec,
   type LogLineOut,
+  type Subscription,
 } from "./runtime.js";
 
 /**
@@ -86,7 +87,7 @@ describe.skipIf(skipReason !== undefined)("PodmanRuntime (real podman)", () => {
     events: { minBackoffMs: 200 },
   });
   const events: ContainerEvent[] = [];
-  let stopEvents: (() => void) | undefined;
+  let eventSub: Subscription | undefined;
   let dir = "";
   let n = 0;
 
@@ -120,15 +121,15 @@ describe.skipIf(skipReason !== undefined)("PodmanRuntime (real podman)", () => {
     const tarball = path.join(dir, "rootfs.tar");
     await run("tar", ["-C", path.join(dir, "rootfs"), "-cf", tarball, "."]);
     await podman("import", tarball, BASE);
-    stopEvents = rt.events((e) => {
+    eventSub = rt.events((e) => {
       if (e.labels[TEST_LABEL] === sfx) events.push(e);
-    }).stop;
+    });
     await rt.ensureNetwork(NETWORK);
     await rt.ensureNetwork(NETWORK); // exists already: no error
   });
 
   afterAll(async () => {
-    stopEvents?.();
+    eventSub?.stop();
     const mine = await rt.list({ [TEST_LABEL]: sfx }).catch(() => []);
     for (const c of mine) await rt.remove(c.id).catch((e: unknown) => console.warn("cleanup", e));
     for (const image of [APP, `localhost/wh-test-bad-${sfx}:1`, BASE]) {
@@ -240,6 +241,13 @@ describe.skipIf(skipReason !== undefined)("PodmanRuntime (real podman)", () => {
     await rt.build(ctx, exitsImage, () => undefined);
     try {
       const exits = await rt.run(spec({ hostPort: await freePort(), image: exitsImage }));
+      let followEnded = false;
+      const follow = rt.followLogs(
+        exits,
+        0,
+        () => undefined,
+        () => (followEnded = true),
+      );
       const died = await waitFor("died (exit 3)", () =>
         events.find((e) => e.id === exits && e.kind === "died"),
       );
@@ -248,6 +256,8 @@ describe.skipIf(skipReason !== undefined)("PodmanRuntime (real podman)", () => {
       const info = await rt.inspect(exits);
       expect(info).toMatchObject({ state: "exited", exitCode: 3, restartCount: 0 });
       expect(info?.finishedAt).toBeInstanceOf(Date);
+      await waitFor("the log follow to end", () => (followEnded ? true : undefined));
+      follow.stop();
 
       const killed = await rt.run(spec({ hostPort: await freePort() }));
       await podman("kill", killed);
