@@ -227,6 +227,10 @@ describe.skipIf(skipReason !== undefined)("PodmanRuntime (real podman)", () => {
     const clash = spec({ hostPort });
     await expect(rt.run(clash)).rejects.toThrow(`port ${hostPort} is already in use`);
     expect(await rt.inspect(clash.name)).toBeUndefined();
+    await expect(rt.run(spec({ hostPort: await freePort(), name: s.name }))).rejects.toThrow(
+      `container name ${s.name} is already in use`,
+    );
+    expect((await rt.inspect(s.name))?.state).toBe("running");
     const missing = `localhost/wh-test-none-${sfx}:1`;
     await expect(rt.run(spec({ hostPort: await freePort(), image: missing }))).rejects.toThrow(
       `image not found: ${missing}`,

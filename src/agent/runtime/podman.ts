@@ -43,6 +43,7 @@ const NO_SUCH_IMAGE = /image not known|no such image|image not found|failed to r
 const PULL_FAILED =
   /initializing source|pinging container registry|manifest unknown|repository .* not found|denied|unable to pull|error pulling|trying to pull/i;
 const IMAGE_IN_USE = /image is in use|in use by a container|image used by/i;
+const NAME_IN_USE = /name "[^"]*" is already in use|that name is already in use/i;
 const PORT_IN_USE = /address already in use/i;
 
 /** A CPU sample older than this (1 h) belongs to a container no longer sampled; it is forgotten. */
@@ -143,6 +144,10 @@ export class PodmanRuntime implements ContainerRuntime {
       const { stdout } = await this.exec.run(args);
       return stdout.trim().split("\n").pop()!.trim();
     } catch (err) {
+      // The name belongs to another container: leave that one alone.
+      if (NAME_IN_USE.test(stderrOf(err))) {
+        throw new RuntimeError(`container name ${spec.name} is already in use`);
+      }
       await this.remove(spec.name).catch(() => undefined);
       throw this.toRuntimeError(err, { image: spec.image, hostPort: spec.hostPort });
     }
