@@ -41,7 +41,11 @@ export interface ContainerInfo {
   exitCode: number | null;
   /** True when the kernel killed it for its memory limit. */
   oomKilled: boolean;
-  /** How many times the runtime's restart policy restarted it. */
+  /**
+   * How many times a runtime restart policy restarted it: always 0 for
+   * containers `run` made, since they have none (the agent restarts them,
+   * see restart-policy.ts); kept for containers found on the machine.
+   */
   restartCount: number;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -63,7 +67,12 @@ export interface ContainerStats {
 /** What the runtime reports about containers as it happens. */
 export interface ContainerEvent {
   id: string;
-  /** `died`: the process exited (a restart policy may start it again); `oom`: killed for memory. */
+  /**
+   * `died`: the process exited (nothing starts it again but the agent);
+   * `oom`: killed for its memory limit (followed by `died`; Podman 4.3 with
+   * runc on cgroup v1 never reports it: there the kill is only `died` with
+   * exit code 137).
+   */
   kind: "start" | "died" | "oom" | "remove";
   labels: Readonly<Record<string, string>>;
   exitCode: number | null;
@@ -111,7 +120,11 @@ export interface ContainerRuntime {
    * Rejects with BuildError (with the output's tail) when the build fails.
    */
   build(contextDir: string, tag: string, onOutput: (text: string) => void): Promise<void>;
-  /** Creates and starts the container with a restart-on-failure policy; resolves with its id. */
+  /**
+   * Creates and starts the container, with no runtime restart policy (the
+   * agent restarts containers that die: restart-policy.ts); resolves with its
+   * id. A failed run leaves no container behind.
+   */
   run(spec: ContainerSpec): Promise<string>;
   /** Undefined when no such container exists. */
   inspect(idOrName: string): Promise<ContainerInfo | undefined>;
@@ -127,8 +140,18 @@ export interface ContainerRuntime {
   removeImage(ref: string): Promise<void>;
   /** One sample for each of the given running containers (missing ones are left out). */
   stats(ids: readonly string[]): Promise<ContainerStats[]>;
-  /** Follows the container's output from `sinceMs`; lines arrive in order per stream. */
-  followLogs(id: string, sinceMs: number, onLine: (line: LogLineOut) => void): Subscription;
+  /**
+   * Follows the container's output from `sinceMs`; lines arrive in order per
+   * stream. The follow ends when the container stops: `onEnd` is then called
+   * once (never after `stop()`), and the agent follows again after a restart,
+   * from the last line's `ts + 1`.
+   */
+  followLogs(
+    id: string,
+    sinceMs: number,
+    onLine: (line: LogLineOut) => void,
+    onEnd?: () => void,
+  ): Subscription;
   /** Follows container events of managed containers until stopped; restarts the follower if it dies. */
   events(onEvent: (event: ContainerEvent) => void): Subscription;
 }
