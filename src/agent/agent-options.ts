@@ -43,6 +43,8 @@ export interface AgentOptions {
   probe?: PortProbe;
   /** How long a died container must stay down before it is reported; defaults to 5 s. */
   settleMs?: number;
+  /** Delay before restarting a failed container, by restarts in the last 10 minutes (tests shorten it). */
+  restartDelayMs?: (restartsInWindow: number) => number;
   host?: HostProbe;
   agentVersion?: string;
 }

@@ -101,7 +101,9 @@ export class Agent extends EventEmitter<AgentEvents> implements Service {
       log: options.log,
       now: this.#now,
       ...timerOpts,
+      onStarted: (id) => this.#shipper.resume(id),
       ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
+      ...(options.restartDelayMs ? { restartDelayMs: options.restartDelayMs } : {}),
     });
     this.#shipper = new LogShipper({ runtime: options.runtime, registry: this.registry, send, budget, now: this.#now, ...timerOpts });
     this.#sampler = new AppStatsSampler({ runtime: options.runtime, registry: this.registry, now: this.#now });

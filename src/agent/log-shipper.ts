@@ -48,10 +48,15 @@ export class LogShipper implements Service {
   readonly #followers = new Map<string, Subscription>();
   #pending: RuntimeLogLine[] = [];
   readonly #dropped = new Map<number, number>();
+  /** The last line's time per container, so a follow resumed after a restart repeats nothing. */
+  readonly #lastTs = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   readonly #onAdded = (c: ManagedContainer): void => this.#follow(c);
-  readonly #onRemoved = (c: ManagedContainer): void => this.#unfollow(c.id);
+  readonly #onRemoved = (c: ManagedContainer): void => {
+    this.#unfollow(c.id);
+    this.#lastTs.delete(c.id);
+  };
 
   constructor(options: LogShipperOptions) {
     this.#o = options;
@@ -144,9 +149,28 @@ export class LogShipper implements Service {
     this.#timer.unref?.();
   }
 
+  /** Follows a managed container again after it restarted, from just after its last line. */
+  resume(id: string): void {
+    const c = this.#o.registry.get(id);
+    if (c && this.#running) this.#follow(c);
+  }
+
+  /** A follow ends when the container stops; `resume` picks it up after a restart. */
   #follow(c: ManagedContainer): void {
     if (this.#followers.has(c.id)) return;
-    const sub = this.#o.runtime.followLogs(c.id, c.logsSinceMs ?? this.#now(), (l) => this.push(c.appId, l.line, l.stream, l.ts));
+    const last = this.#lastTs.get(c.id);
+    const since = last !== undefined ? last + 1 : (c.logsSinceMs ?? this.#now());
+    const sub = this.#o.runtime.followLogs(
+      c.id,
+      since,
+      (l) => {
+        this.#lastTs.set(c.id, l.ts);
+        this.push(c.appId, l.line, l.stream, l.ts);
+      },
+      () => {
+        if (this.#followers.get(c.id) === sub) this.#followers.delete(c.id);
+      },
+    );
     this.#followers.set(c.id, sub);
   }
 
