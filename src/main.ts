@@ -301,7 +301,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const scheme = config.server.tls_cert ? "https" : "http";
   const boundUrl = (): string => {
     const bound = listener.address;
-    return bound ? `${scheme}://${bound.host.includes(":") ? `[${bound.host}]` : bound.host}:${bound.port}` : "";
+    return bound
+      ? `${scheme}://${bound.host.includes(":") ? `[${bound.host}]` : bound.host}:${bound.port}`
+      : "";
   };
   // All-in-one mode: the in-process worker connects to this server's own
   // URL, so it starts after the listener and (stopping in reverse) stops before it.

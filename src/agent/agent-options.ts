@@ -3,6 +3,7 @@ import os from "node:os";
 import type { LifecycleLogger } from "../lifecycle.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { PortProbe } from "./port-probe.js";
+import type { RestartPolicy } from "./runtime/restart-policy.js";
 import type { ContainerRuntime } from "./runtime/runtime.js";
 import type { ClearTimer, SetTimer } from "./send.js";
 import type { HostProbe } from "./stats.js";
@@ -43,8 +44,8 @@ export interface AgentOptions {
   probe?: PortProbe;
   /** How long a died container must stay down before it is reported; defaults to 5 s. */
   settleMs?: number;
-  /** Delay before restarting a failed container, by restarts in the last 10 minutes (tests shorten it). */
-  restartDelayMs?: (restartsInWindow: number) => number;
+  /** Restart delays and crash-loop counting; tests pass one with short delays. */
+  restartPolicy?: RestartPolicy;
   host?: HostProbe;
   agentVersion?: string;
 }

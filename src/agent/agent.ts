@@ -103,10 +103,21 @@ export class Agent extends EventEmitter<AgentEvents> implements Service {
       ...timerOpts,
       onStarted: (id) => this.#shipper.resume(id),
       ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
-      ...(options.restartDelayMs ? { restartDelayMs: options.restartDelayMs } : {}),
+      ...(options.restartPolicy ? { policy: options.restartPolicy } : {}),
     });
-    this.#shipper = new LogShipper({ runtime: options.runtime, registry: this.registry, send, budget, now: this.#now, ...timerOpts });
-    this.#sampler = new AppStatsSampler({ runtime: options.runtime, registry: this.registry, now: this.#now });
+    this.#shipper = new LogShipper({
+      runtime: options.runtime,
+      registry: this.registry,
+      send,
+      budget,
+      now: this.#now,
+      ...timerOpts,
+    });
+    this.#sampler = new AppStatsSampler({
+      runtime: options.runtime,
+      registry: this.registry,
+      now: this.#now,
+    });
   }
 
   /** The worker as registered in this process (undefined on later runs, which do not register). */
@@ -263,20 +274,26 @@ export class Agent extends EventEmitter<AgentEvents> implements Service {
     this.#conn = conn;
     conn.on("message", (msg) => {
       if (msg.type === "job") this.#runner.enqueue(msg.payload);
-      else if (msg.type === "error") this.#o.log.error({ error: msg.payload }, "control plane reported an error");
+      else if (msg.type === "error")
+        this.#o.log.error({ error: msg.payload }, "control plane reported an error");
     });
     const hello = conn.helloPayload;
     const loops = [
-      this.#tick("heartbeat", this.#o.heartbeatIntervalMs ?? hello.heartbeat_interval_s * 1000, true, async () => {
-        const payload = await hostHeartbeat({
-          probe: this.#o.host ?? osHostProbe,
-          dataDir: this.#o.dataDir,
-          runningApps: this.registry.appIds().size,
-          agentVersion: this.#o.agentVersion ?? PACKAGE_VERSION,
-          uptimeS: (this.#now() - this.#startedAt) / 1000,
-        });
-        return this.send("heartbeat", payload);
-      }),
+      this.#tick(
+        "heartbeat",
+        this.#o.heartbeatIntervalMs ?? hello.heartbeat_interval_s * 1000,
+        true,
+        async () => {
+          const payload = await hostHeartbeat({
+            probe: this.#o.host ?? osHostProbe,
+            dataDir: this.#o.dataDir,
+            runningApps: this.registry.appIds().size,
+            agentVersion: this.#o.agentVersion ?? PACKAGE_VERSION,
+            uptimeS: (this.#now() - this.#startedAt) / 1000,
+          });
+          return this.send("heartbeat", payload);
+        },
+      ),
       this.#tick("app-stats", this.#o.statsIntervalMs ?? hello.stats_interval_s * 1000, false, async () => {
         const apps = await this.#sampler.sample();
         return apps.length > 0 && this.send("app_stats", { apps });

@@ -2,6 +2,7 @@ import type { Service } from "../lifecycle.js";
 import type { LoopLogger } from "../loop.js";
 import type { ContainerRegistry } from "./registry.js";
 import type { ContainerEvent, ContainerRuntime, Subscription } from "./runtime/runtime.js";
+import { RestartPolicy } from "./runtime/restart-policy.js";
 import type { ClearTimer, Send, SetTimer } from "./send.js";
 
 export interface AppMonitorOptions {
@@ -13,59 +14,50 @@ export interface AppMonitorOptions {
   now?: () => number;
   /** How long a container that exited cleanly must stay down before its app is reported stopped; defaults to 2 s. */
   settleMs?: number;
-  /** Delay before restarting a container that failed, by restarts in the window so far; defaults to `defaultRestartDelayMs`. */
-  restartDelayMs?: (restartsInWindow: number) => number;
-  /** Restarts within `windowMs` above this many are a crash loop; defaults to 5. */
-  crashThreshold?: number;
-  /** Defaults to 10 minutes. */
-  windowMs?: number;
+  /** Restart delays and crash-loop counting (tests shorten the delays); defaults to `new RestartPolicy({ now })`. */
+  policy?: RestartPolicy;
   /** Called when a managed container started again (its log follower resumes). */
   onStarted?: (id: string) => void;
   setTimer?: SetTimer;
   clearTimer?: ClearTimer;
 }
 
-/** 1 s, doubling per restart in the window, capped at 30 s. */
-export function defaultRestartDelayMs(restartsInWindow: number): number {
-  return Math.min(30_000, 1_000 * 2 ** Math.min(restartsInWindow, 5));
-}
-
 type Reported = "running" | "stopped" | "crashed";
 
 interface AppHealth {
-  /** Times of restarts (a start after a death) within the window. */
-  restarts: number[];
   /** What reached the control plane last, from this monitor. */
   reported: Reported | undefined;
 }
 
 /** The exit code of a process killed by SIGKILL, which is how the kernel's OOM kill shows on cgroup v1. */
 const SIGKILL_EXIT = 137;
+/** The policy's default limit: more restarts than this in its window are a crash loop. */
+const CRASHLOOP_RESTARTS = 5;
 
 /**
- * The agent's restart policy and health reports (protocol §5). Containers run
- * without a runtime restart policy, so this is what restarts them. Only
- * containers in the registry that are not `quiet` count: the agent's own
+ * The agent's restart policy in action, and its health reports (protocol §5).
+ * Containers run without a runtime restart policy, so this is what restarts
+ * them, with delays and crash-loop counting from `RestartPolicy` (per app).
+ * Only containers in the registry that are not `quiet` count: the agent's own
  * stops, removals and restarts never produce reports or restarts.
  *
  * - `oom`, or `died` with 137 where inspect says OOM-killed → `violation`
  *   "memory limit exceeded" (once per death).
- * - `died` with a non-zero (or unknown) exit code → started again after
- *   `restartDelayMs`; a start that fails → `app_status` stopped.
+ * - `died` with a non-zero (or unknown) exit code → started again after the
+ *   policy's delay; when the policy says this is a crash loop (more than 5
+ *   restarts in 10 minutes) → `app_status` crashed, reason "crashloop", once
+ *   per episode, and restarts go on. A restart that fails → `app_status` stopped.
  * - `died` with 0, still not running `settleMs` later → `app_status` stopped
- *   (reason "exited", exit code), unless a crash loop is being reported.
- * - a `start` after a `died` is a restart; more than `crashThreshold` within
- *   `windowMs` → `app_status` crashed, reason "crashloop", once per episode;
- *   restarts go on. The episode ends at a restart that finds the window back
- *   at or under the threshold, or with a new deployment of the app.
- * - a `start` of an app last reported stopped or crashed (episode over) →
- *   `app_status` running.
+ *   (reason "exited", exit code 0), unless a crash loop is being reported.
+ * - a `start` of an app last reported stopped, or crashed with its window
+ *   back at or under the limit → `app_status` running.
+ * - a new container for the app (a deploy) starts a new episode.
  * A report that could not be sent (no connection) is not counted as made.
  */
 export class AppMonitor implements Service {
   readonly name = "agent-app-monitor";
   readonly #o: AppMonitorOptions;
-  readonly #now: () => number;
+  readonly #policy: RestartPolicy;
   readonly #apps = new Map<number, AppHealth>();
   readonly #pending = new Map<string, NodeJS.Timeout>();
   readonly #deadIds = new Set<string>();
@@ -75,11 +67,12 @@ export class AppMonitor implements Service {
   /** A new container for an app (a deploy): the control plane counts the app as running; a new episode starts. */
   readonly #onAdded = (c: { appId: number }): void => {
     this.#apps.delete(c.appId);
+    this.#policy.forget(String(c.appId));
   };
 
   constructor(options: AppMonitorOptions) {
     this.#o = options;
-    this.#now = options.now ?? Date.now;
+    this.#policy = options.policy ?? new RestartPolicy(options.now ? { now: options.now } : {});
   }
 
   start(): Promise<void> {
@@ -122,37 +115,35 @@ export class AppMonitor implements Service {
 
   #violation(id: string, appId: number): void {
     if (this.#oomReported.has(id)) return;
-    if (this.#o.send("violation", { app_id: appId, reason: "memory limit exceeded" })) this.#oomReported.add(id);
+    if (this.#o.send("violation", { app_id: appId, reason: "memory limit exceeded" }))
+      this.#oomReported.add(id);
   }
 
   #onStart(id: string, appId: number): void {
     this.#cancel(id);
     this.#oomReported.delete(id);
+    this.#deadIds.delete(id);
     this.#o.onStarted?.(id);
     const health = this.#health(appId);
-    if (this.#deadIds.delete(id)) {
-      const now = this.#now();
-      health.restarts = health.restarts.filter((t) => now - t < (this.#o.windowMs ?? 600_000));
-      health.restarts.push(now);
-      if (health.restarts.length > (this.#o.crashThreshold ?? 5)) {
-        if (health.reported !== "crashed") this.#report(appId, health, "crashed", { reason: "crashloop" });
-        return;
-      }
-    }
-    if (health.reported === "stopped" || health.reported === "crashed") this.#report(appId, health, "running", {});
+    const recovered =
+      health.reported === "stopped" ||
+      (health.reported === "crashed" && this.#policy.count(String(appId)) <= CRASHLOOP_RESTARTS);
+    if (recovered) this.#report(appId, health, "running", {});
   }
 
-  /** After a death: restart a failed container after its delay, or check a clean exit stayed down. */
+  /** After a death: restart a failed container after the policy's delay, or check a clean exit stayed down. */
   #later(id: string, appId: number, exitCode: number | null): void {
     this.#cancel(id);
-    const failed = exitCode !== 0;
+    const decision = this.#policy.onDeath(String(appId), exitCode);
     const health = this.#health(appId);
-    const delay = failed
-      ? (this.#o.restartDelayMs ?? defaultRestartDelayMs)(health.restarts.length)
-      : (this.#o.settleMs ?? 2_000);
+    if (decision.action === "restart" && decision.crashloop && health.reported !== "crashed") {
+      this.#report(appId, health, "crashed", { reason: "crashloop" });
+    }
+    const restart = decision.action === "restart";
+    const delay = restart ? decision.delayMs : (this.#o.settleMs ?? 2_000);
     const timer = (this.#o.setTimer ?? setTimeout)(() => {
       this.#pending.delete(id);
-      this.#track(failed ? this.#restart(id, appId, exitCode) : this.#checkStillDown(id, appId));
+      this.#track(restart ? this.#restart(id, appId, exitCode) : this.#checkStillDown(id, appId));
     }, delay);
     timer.unref?.();
     this.#pending.set(id, timer);
@@ -164,7 +155,10 @@ export class AppMonitor implements Service {
     // cgroup v1 shows an OOM kill only as a 137 exit; inspect tells whether the kernel did it.
     if (exitCode === SIGKILL_EXIT && info?.oomKilled) this.#violation(id, appId);
     if (!info) {
-      this.#report(appId, this.#health(appId), "stopped", { reason: "container is gone", exit_code: exitCode });
+      this.#report(appId, this.#health(appId), "stopped", {
+        reason: "container is gone",
+        exit_code: exitCode,
+      });
       return;
     }
     if (info.state === "running") return;
@@ -203,14 +197,19 @@ export class AppMonitor implements Service {
     this.#pending.delete(id);
   }
 
-  #report(appId: number, health: AppHealth, status: Reported, extra: { reason?: string; exit_code?: number | null }): void {
+  #report(
+    appId: number,
+    health: AppHealth,
+    status: Reported,
+    extra: { reason?: string; exit_code?: number | null },
+  ): void {
     if (this.#o.send("app_status", { app_id: appId, status, ...extra })) health.reported = status;
   }
 
   #health(appId: number): AppHealth {
     let h = this.#apps.get(appId);
     if (!h) {
-      h = { restarts: [], reported: undefined };
+      h = { reported: undefined };
       this.#apps.set(appId, h);
     }
     return h;

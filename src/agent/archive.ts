@@ -3,6 +3,7 @@ import { link, mkdir, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createGunzip } from "node:zlib";
 
 import { extract, type Header } from "tar-stream";
@@ -43,7 +44,7 @@ export async function downloadBuildContext(o: {
   }
   await mkdir(o.dir, { recursive: false, mode: 0o700 });
   try {
-    const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
+    const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
     await extractSafely(body, o.dir);
   } catch (err) {
     await rm(o.dir, { recursive: true, force: true });

@@ -63,7 +63,10 @@ export class BuildLogStream {
     if (this.#timer) (this.#o.clearTimer ?? clearTimeout)(this.#timer);
     this.#timer = undefined;
     if (this.#buffer === "") return false;
-    const note = this.#skippedBytes > 0 ? `[wisehosting] ${this.#skippedBytes} bytes of build output left out: over the log rate\n` : "";
+    const note =
+      this.#skippedBytes > 0
+        ? `[wisehosting] ${this.#skippedBytes} bytes of build output left out: over the log rate\n`
+        : "";
     const logs = note + this.#buffer;
     this.#buffer = "";
     const bytes = Buffer.byteLength(logs, "utf8") + MESSAGE_OVERHEAD_BYTES;

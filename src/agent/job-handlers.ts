@@ -89,7 +89,10 @@ export async function runDeploy(
   }
   await deps.runtime.ensureNetwork(d.network);
   const name = containerName(job.app.slug, d.deployment_id);
-  for (const old of await deps.runtime.list({ [LABEL_MANAGED]: "true", [LABEL_DEPLOYMENT_ID]: String(d.deployment_id) })) {
+  for (const old of await deps.runtime.list({
+    [LABEL_MANAGED]: "true",
+    [LABEL_DEPLOYMENT_ID]: String(d.deployment_id),
+  })) {
     await retire(deps, old.id, 0);
   }
   await deps.runtime.remove(name);

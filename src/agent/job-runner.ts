@@ -85,7 +85,13 @@ export class JobRunner extends EventEmitter<JobRunnerEvents> implements Service 
     let result: JobResultPayload;
     try {
       const out = await this.#handle(job);
-      result = { job_id: job.job_id, success: true, error: null, logs: out.logs, container_id: out.containerId };
+      result = {
+        job_id: job.job_id,
+        success: true,
+        error: null,
+        logs: out.logs,
+        container_id: out.containerId,
+      };
     } catch (err) {
       if (!(err instanceof JobFailure || err instanceof RuntimeError)) {
         this.#o.log.error({ err, job_id: job.job_id, type: job.type }, "job failed unexpectedly");

@@ -30,7 +30,12 @@ adopted by the next start.
 
 /** The host name as a worker name: lowercase, `[a-z0-9-]`, at most 63 characters. */
 function defaultName(): string {
-  const n = os.hostname().toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 63);
+  const n = os
+    .hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+/, "")
+    .slice(0, 63);
   return n === "" ? "worker" : n;
 }
 
