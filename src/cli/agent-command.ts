@@ -4,7 +4,7 @@ import path from "node:path";
 import { Agent } from "../agent/agent.js";
 import { PodmanRuntime } from "../agent/runtime/podman.js";
 import { createLogger } from "../log.js";
-import { UsageError } from "./cli-errors.js";
+import { CliError, UsageError } from "./cli-errors.js";
 import { intOption, parseCommand, positionals, processIO, type CliIO } from "./context.js";
 import { SHUTDOWN_DEADLINE_MS } from "./server-command.js";
 
@@ -85,7 +85,15 @@ export async function runAgentCommand(args: string[], io: CliIO = processIO()): 
     ...(memory !== undefined ? { memoryMb: memory } : {}),
     ...(bearer ? { bearer } : {}),
   });
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    // Registration refused or unreachable, no token on a first run, an unreadable key file.
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
+    throw new CliError(
+      `the agent did not start: ${err instanceof Error ? err.message : String(err)}${cause}`,
+    );
+  }
   io.stdout.write(`wisehosting agent "${values.name ?? defaultName()}" is running against ${server}\n`);
 
   let signalled = false;

@@ -244,6 +244,24 @@ describe("agent jobs against a real control plane", () => {
     void agent;
   });
 
+  it("a clean exit that stays down reports the app stopped; a start reports it running again", async () => {
+    const { agent, runtime, workerId } = await started();
+    const d = await imageDeploy(workerId, runtime);
+    const r = await runJob(agent, workerId, d.jobId);
+    const stopped = nextEvent(handled.emitter, "handled", (t) => t === "app_status");
+    runtime.crash(r.container_id as string, 0);
+    await stopped;
+    const appStatus = () =>
+      cp.t.db.kysely.selectFrom("apps").select("status").where("id", "=", d.appId).executeTakeFirstOrThrow();
+    expect((await appStatus()).status).toBe("stopped");
+    await publisher.waitFor((e) => e.type === "app.stopped" && e.app.id === d.appId);
+    expect(runtime.get(r.container_id as string).state).toBe("exited"); // exit 0 is not restarted
+    const running = nextEvent(handled.emitter, "handled", (t) => t === "app_status");
+    await runtime.start(r.container_id as string);
+    await running;
+    expect((await appStatus()).status).toBe("running");
+  });
+
   it("an OOM kill is a violation", async () => {
     const { agent, runtime, workerId } = await started();
     const d = await imageDeploy(workerId, runtime);
