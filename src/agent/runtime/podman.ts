@@ -1,5 +1,5 @@
 import { podmanBuild } from "./podman-build.js";
-import { PodmanCallError, PodmanExec, type PodmanExecOptions } from "./podman-exec.js";
+import { PodmanCallError, PodmanExec, lastLine, type PodmanExecOptions } from "./podman-exec.js";
 import { followPodmanEvents, followPodmanLogs, type EventFollowOptions } from "./podman-follow.js";
 import { parseInspect, parseJsonList, parseStatsLine } from "./podman-parse.js";
 import {
@@ -39,7 +39,11 @@ export interface PodmanRuntimeOptions extends PodmanExecOptions {
 
 const NO_SUCH_CONTAINER = /no such container|no container with (name or )?id/i;
 const NO_SUCH_IMAGE = /image not known|no such image|image not found|failed to resolve image/i;
+/** Podman tried to pull a missing image and could not (no registry, unknown repository, denied). */
+const PULL_FAILED =
+  /initializing source|pinging container registry|manifest unknown|repository .* not found|denied|unable to pull|error pulling|trying to pull/i;
 const IMAGE_IN_USE = /image is in use|in use by a container|image used by/i;
+const NAME_IN_USE = /name "[^"]*" is already in use|that name is already in use/i;
 const PORT_IN_USE = /address already in use/i;
 
 /** A CPU sample older than this (1 h) belongs to a container no longer sampled; it is forgotten. */
@@ -83,6 +87,9 @@ export class PodmanRuntime implements ContainerRuntime {
     }
     if (context?.image !== undefined && NO_SUCH_IMAGE.test(stderr)) {
       return new RuntimeError(`image not found: ${context.image}`);
+    }
+    if (context?.image !== undefined && PULL_FAILED.test(stderr)) {
+      return new RuntimeError(`image not found: ${context.image} (pulling it failed: ${lastLine(stderr)})`);
     }
     if (err instanceof PodmanCallError) return new RuntimeError(err.message);
     return new RuntimeError(`podman failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -137,6 +144,10 @@ export class PodmanRuntime implements ContainerRuntime {
       const { stdout } = await this.exec.run(args);
       return stdout.trim().split("\n").pop()!.trim();
     } catch (err) {
+      // The name belongs to another container: leave that one alone.
+      if (NAME_IN_USE.test(stderrOf(err))) {
+        throw new RuntimeError(`container name ${spec.name} is already in use`);
+      }
       await this.remove(spec.name).catch(() => undefined);
       throw this.toRuntimeError(err, { image: spec.image, hostPort: spec.hostPort });
     }
