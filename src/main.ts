@@ -26,6 +26,7 @@ import { migrateToLatest } from "./db/migrate.js";
 import { upsertPlans } from "./db/plans.js";
 import { startAll, stopAll, type Service } from "./lifecycle.js";
 import { createLogger, type Logger } from "./log.js";
+import { LocalWorker, localWorkerEnabled } from "./agent/local-worker.js";
 import { Pruner } from "./maintenance/pruner.js";
 import { JobNotifier } from "./scheduler/job-notifier.js";
 import { Scheduler } from "./scheduler/scheduler.js";
@@ -261,6 +262,8 @@ export interface RunningServer {
   parts: ControlPlaneParts;
   /** The URL the server answers on (the bound port when listen used port 0). */
   url: string;
+  /** The in-process worker of all-in-one mode, when it runs. */
+  localWorker: LocalWorker | undefined;
   /** Stops every part in reverse start order, then closes the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -295,23 +298,38 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const plane = buildControlPlane(config, db, log, { now });
   const listener = new HttpListener(plane.app, config.server.listen);
   services.push(...plane.services, listener);
+  const scheme = config.server.tls_cert ? "https" : "http";
+  const boundUrl = (): string => {
+    const bound = listener.address;
+    return bound
+      ? `${scheme}://${bound.host.includes(":") ? `[${bound.host}]` : bound.host}:${bound.port}`
+      : "";
+  };
+  // All-in-one mode: the in-process worker connects to this server's own
+  // URL, so it starts after the listener and (stopping in reverse) stops before it.
+  const localWorker = (await localWorkerEnabled(config, opts.env))
+    ? new LocalWorker({ config, log, url: () => localUrl(boundUrl()) })
+    : undefined;
+  if (localWorker) services.push(localWorker);
 
   await startAll(services, log);
 
   let stopping: Promise<void> | undefined;
-  const scheme = config.server.tls_cert ? "https" : "http";
-  const bound = listener.address;
-  const url = bound
-    ? `${scheme}://${bound.host.includes(":") ? `[${bound.host}]` : bound.host}:${bound.port}`
-    : "";
+  const url = boundUrl();
   return {
     config,
     db,
     log,
     parts: plane.parts,
     url,
+    localWorker,
     stop: () => (stopping ??= stopAll(services, log)),
   };
+}
+
+/** The server's URL as reached from this machine: a wildcard bind is dialled on loopback. */
+function localUrl(url: string): string {
+  return url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:");
 }
 
 /** The block printed once the server is up: where to go, where things are. */
@@ -326,6 +344,7 @@ export function startupBanner(server: RunningServer): string {
     `  secret:       ${c.secretSources.api_server}`,
     `  proxy token:  ${c.secretSources.proxy}`,
     `  health:       ${server.url}/health`,
+    `  local worker: ${server.localWorker ? "on (apps run in this machine's Podman)" : "off"}`,
     "",
   ].join("\n");
 }

@@ -11,6 +11,7 @@ import { runLogs } from "./commands/logs.js";
 import { runAlerts, runUsage } from "./commands/observe.js";
 import { runWebhooks } from "./commands/webhooks.js";
 import { processIO, type CliIO } from "./context.js";
+import { runAgentCommand } from "./agent-command.js";
 import { runServerCommand } from "./server-command.js";
 import { runWorkerCommand } from "./worker-command.js";
 
@@ -37,6 +38,8 @@ operators:
   worker join-token [--ttl 1h]
                            a single-use token for registering a new worker (admin or master secret)
   server [--config FILE]   run the control plane (config also from WISEHOSTING_CONFIG and WISEHOSTING_* variables)
+  agent --server URL [--join-token T] [--name N] [--data-dir DIR] ...
+                           run a worker agent (apps in Podman); see wisehosting agent --help
 
 common options:
   --server URL             the control plane (else WISEHOSTING_SERVER, else the one logged in to)
@@ -63,6 +66,7 @@ const COMMANDS: Record<string, Runner> = {
   usage: runUsage,
   workers: runWorkers,
   worker: runWorkerCommand,
+  agent: runAgentCommand,
 };
 
 /**
@@ -117,7 +121,10 @@ main(process.argv.slice(2), io).then(
   () => {
     // Commands leave no timers or sockets behind on purpose, but a stream the
     // server keeps open must not hold the process: exit once output is flushed.
-    if (process.argv[2] !== "server") process.stdout.write("", () => process.exit(0));
+    // `server` and `agent` keep running until a signal.
+    if (process.argv[2] !== "server" && process.argv[2] !== "agent") {
+      process.stdout.write("", () => process.exit(0));
+    }
   },
   (err: unknown) => fail(io, err),
 );

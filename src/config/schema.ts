@@ -45,6 +45,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   data_dir: z.string().min(1).default("./data"),
+  /**
+   * All-in-one mode: also run a worker agent in the server's process against
+   * the local Podman. `auto` turns it on when `podman` is on PATH and the
+   * embedded database is used.
+   */
+  local_worker: z.enum(["auto", "on", "off"]).default("auto"),
   database: z
     .strictObject({
       url: z.url({ protocol: /^postgres(ql)?$/ }).optional(),

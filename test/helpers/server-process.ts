@@ -13,10 +13,13 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts the built `wisehosting server` with exactly the given environment. */
+/**
+ * Starts the built `wisehosting server` with exactly the given environment
+ * (plus PATH, and the all-in-one local worker off unless `env` says otherwise).
+ */
 export function spawnServer(env: Record<string, string>, args: string[] = []): ServerProcess {
   const child = spawn(process.execPath, [BIN, "server", ...args], {
-    env: { PATH: process.env.PATH ?? "", ...env },
+    env: { PATH: process.env.PATH ?? "", WISEHOSTING_LOCAL_WORKER: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
