@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { Agent } from "../../src/agent/agent.js";
 import { PodmanRuntime } from "../../src/agent/runtime/podman.js";
@@ -76,6 +76,8 @@ interface Run {
  */
 class TraefikLikePoller {
   url: string | undefined;
+  /** Every URL the proxy config named, in order of first sight. */
+  readonly urls = new Set<string>();
   lastBody = "";
   ok = 0;
   readonly failures: string[] = [];
@@ -100,7 +102,10 @@ class TraefikLikePoller {
   async #readConfig(): Promise<void> {
     try {
       const url = await proxyUrlOf(this.cpUrl, this.proxyToken, this.slug);
-      if (url) this.url = url;
+      if (url) {
+        this.url = url;
+        this.urls.add(url);
+      }
     } catch {
       // The proxy keeps its last good configuration when the provider fails.
     }
@@ -152,6 +157,15 @@ describe.skipIf(skipReason !== undefined)("end to end with real Podman", () => {
   let receiver: Receiver | undefined;
   let createdNetwork = false;
   const pollers: TraefikLikePoller[] = [];
+
+  // The steps build on each other: after a failure the rest are skipped, not left to time out.
+  let broken = false;
+  beforeEach(({ skip, onTestFailed }) => {
+    if (broken) skip("an earlier step failed");
+    onTestFailed(() => {
+      broken = true;
+    });
+  });
 
   function makeAgent(): Agent {
     return new Agent({
@@ -380,6 +394,13 @@ describe.skipIf(skipReason !== undefined)("end to end with real Podman", () => {
       await poller.stop();
       expect(poller.failures).toEqual([]);
       expect(poller.lastBody).toBe("hello v2\n");
+      // The switch went through the proxy config: the old port, then the new one.
+      const fresh = await currentDeployment(WEB);
+      expect([...poller.urls]).toEqual([
+        `http://127.0.0.1:${old.host_port}`,
+        `http://127.0.0.1:${fresh.host_port}`,
+      ]);
+      expect(await answers(old.host_port)).toBe(false);
     },
     STEP_MS,
   );
