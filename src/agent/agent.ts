@@ -102,6 +102,7 @@ export class Agent extends EventEmitter<AgentEvents> implements Service {
       now: this.#now,
       ...timerOpts,
       onStarted: (id) => this.#shipper.resume(id),
+      nearMemoryLimit: (id) => this.#sampler.nearMemoryLimit(id),
       ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
       ...(options.restartPolicy ? { policy: options.restartPolicy } : {}),
     });

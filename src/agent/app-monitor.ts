@@ -16,6 +16,11 @@ export interface AppMonitorOptions {
   settleMs?: number;
   /** Restart delays and crash-loop counting (tests shorten the delays); defaults to `new RestartPolicy({ now })`. */
   policy?: RestartPolicy;
+  /**
+   * Whether the container's last stats sample was near its memory limit: a
+   * 137 exit then counts as an OOM kill where the runtime reports none.
+   */
+  nearMemoryLimit?: (id: string) => boolean;
   /** Called when a managed container started again (its log follower resumes). */
   onStarted?: (id: string) => void;
   setTimer?: SetTimer;
@@ -41,8 +46,9 @@ const CRASHLOOP_RESTARTS = 5;
  * Only containers in the registry that are not `quiet` count: the agent's own
  * stops, removals and restarts never produce reports or restarts.
  *
- * - `oom`, or `died` with 137 where inspect says OOM-killed → `violation`
- *   "memory limit exceeded" (once per death).
+ * - `oom`, or `died` with 137 where inspect says OOM-killed or the last
+ *   stats sample was near the memory limit → `violation` "memory limit
+ *   exceeded" (once per death).
  * - `died` with a non-zero (or unknown) exit code → started again after the
  *   policy's delay; when the policy says this is a crash loop (more than 5
  *   restarts in 10 minutes) → `app_status` crashed, reason "crashloop", once
@@ -152,8 +158,10 @@ export class AppMonitor implements Service {
   async #restart(id: string, appId: number, exitCode: number | null): Promise<void> {
     const info = await this.#o.runtime.inspect(id);
     if (!this.#o.registry.get(id) || this.#o.registry.isQuiet(id)) return;
-    // cgroup v1 shows an OOM kill only as a 137 exit; inspect tells whether the kernel did it.
-    if (exitCode === SIGKILL_EXIT && info?.oomKilled) this.#violation(id, appId);
+    // cgroup v1 shows an OOM kill only as a 137 exit: inspect may say so, else memory near the limit does.
+    if (exitCode === SIGKILL_EXIT && (info?.oomKilled || this.#o.nearMemoryLimit?.(id))) {
+      this.#violation(id, appId);
+    }
     if (!info) {
       this.#report(appId, this.#health(appId), "stopped", {
         reason: "container is gone",

@@ -61,7 +61,12 @@ interface Previous {
   at: number;
   net: number;
   block: number;
+  mem: number;
+  memLimit: number;
 }
+
+/** A SIGKILLed container whose last sample used at least this share of its memory limit was killed for it. */
+export const NEAR_MEMORY_LIMIT = 0.9;
 
 /**
  * Samples the managed containers' stats into `app_stats` entries, one per
@@ -97,7 +102,13 @@ export class AppStatsSampler {
       if (!c) continue;
       seen.add(s.id);
       const prev = this.#prev.get(s.id);
-      this.#prev.set(s.id, { at, net: s.netTotalBytes, block: s.blockTotalBytes });
+      this.#prev.set(s.id, {
+        at,
+        net: s.netTotalBytes,
+        block: s.blockTotalBytes,
+        mem: s.memBytes,
+        memLimit: s.memLimitBytes,
+      });
       const seconds = prev ? (at - prev.at) / 1000 : 0;
       const rate = (now: number, before: number | undefined): number =>
         before === undefined || seconds <= 0 || now < before ? 0 : (now - before) / seconds;
@@ -118,8 +129,19 @@ export class AppStatsSampler {
       entry.disk_mbps = round2(entry.disk_mbps + rate(s.blockTotalBytes, prev?.block) / 1e6);
       byApp.set(c.appId, entry);
     }
-    for (const id of this.#prev.keys()) if (!seen.has(id)) this.#prev.delete(id);
+    // A container that died stays known while it is managed, so its last memory use can be judged.
+    for (const id of this.#prev.keys()) if (!seen.has(id) && !this.#registry.get(id)) this.#prev.delete(id);
     return [...byApp.values()];
+  }
+
+  /**
+   * True when the container's last sample used at least NEAR_MEMORY_LIMIT of
+   * its memory limit: how an OOM kill is told from another SIGKILL where the
+   * runtime does not report it (cgroup v1 shows it only as exit 137).
+   */
+  nearMemoryLimit(id: string): boolean {
+    const p = this.#prev.get(id);
+    return p !== undefined && p.memLimit > 0 && p.mem >= NEAR_MEMORY_LIMIT * p.memLimit;
   }
 }
 

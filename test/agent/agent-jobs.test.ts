@@ -271,6 +271,30 @@ describe("agent jobs against a real control plane", () => {
     void agent;
   });
 
+  it("a SIGKILL near the memory limit is a violation where the runtime reports no OOM (cgroup v1)", async () => {
+    const { agent, runtime, workerId } = await started({ statsIntervalMs: 20 });
+    const d = await imageDeploy(workerId, runtime);
+    const r = await runJob(agent, workerId, d.jobId);
+    const id = r.container_id as string;
+    runtime.setStats(id, { memBytes: 250 * 1024 * 1024, memLimitBytes: 256 * 1024 * 1024 });
+    await expect.poll(() => cp.parts.hub.appStatsLive(d.appId)?.memBytes ?? 0).toBe(250 * 1024 * 1024);
+    runtime.crash(id, 137);
+    await publisher.waitFor((e) => e.type === "app.violation" && e.app.id === d.appId);
+  });
+
+  it("a SIGKILL far below the memory limit is a crash, not a violation", async () => {
+    const { agent, runtime, workerId } = await started({ statsIntervalMs: 20 });
+    const d = await imageDeploy(workerId, runtime);
+    const r = await runJob(agent, workerId, d.jobId);
+    const id = r.container_id as string;
+    runtime.setStats(id, { memBytes: 10 * 1024 * 1024, memLimitBytes: 256 * 1024 * 1024 });
+    await expect.poll(() => cp.parts.hub.appStatsLive(d.appId)?.memBytes ?? 0).toBe(10 * 1024 * 1024);
+    runtime.crash(id, 137);
+    // Restarted by the policy (a start after the death), and no violation among the events.
+    await expect.poll(() => runtime.get(id).state, { timeout: 10_000 }).toBe("running");
+    expect(publisher.events.some((e) => e.type === "app.violation" && e.app.id === d.appId)).toBe(false);
+  });
+
   it("a restarted agent adopts its containers without restarting them, and their logs and stats flow", async () => {
     const first = await started();
     const d = await imageDeploy(first.workerId, first.runtime);
