@@ -4,7 +4,7 @@ import { stripANSI } from "../api/log-sanitize.js";
 import { CliError, UsageError } from "./cli-errors.js";
 import { runWorkers } from "./commands/admin.js";
 import { runApps } from "./commands/apps.js";
-import { runLogin, runLogout, runWhoami } from "./commands/auth.js";
+import { runLogin, runSignup, runLogout, runWhoami } from "./commands/auth.js";
 import { runDeploy } from "./commands/deploy.js";
 import { runDomains } from "./commands/domains.js";
 import { runLogs } from "./commands/logs.js";
@@ -20,6 +20,8 @@ const USAGE = `usage: wisehosting <command> [options]
 account:
   login [--server URL] [--email E] [--password-stdin] [--totp CODE]
                            log in and store an API token for this machine
+  signup [--server URL] [--email E] [--password-stdin] [--invite TOKEN]
+                           create an account (the first one is the admin), then log in as above
   logout                   revoke the stored token and forget it
   whoami                   the account, its plan and what it uses
 
@@ -54,6 +56,7 @@ type Runner = (args: string[], io: CliIO) => Promise<void>;
 
 const COMMANDS: Record<string, Runner> = {
   login: runLogin,
+  signup: runSignup,
   logout: runLogout,
   whoami: runWhoami,
   apps: runApps,

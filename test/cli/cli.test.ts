@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimWorker } from "../../src/agent/sim/sim-worker.js";
 import type { JobPayload } from "../../src/protocol/messages-server.js";
-import { signUp } from "../helpers/api-client.js";
+import { ApiClient, signUp } from "../helpers/api-client.js";
 import { startTestControlPlane, TEST_SECRET, type TestControlPlane } from "../helpers/control-plane.js";
 import { BIN } from "../helpers/server-process.js";
 
@@ -95,6 +95,26 @@ describe("wisehosting CLI", () => {
     });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe("wisehosting: wrong email or password\n");
+  });
+
+  it("signs up a second account only with an invite, and logs it in", async () => {
+    const other = { WISEHOSTING_CONFIG_DIR: path.join(configDir, "signup") };
+    const args = ["signup", "--server", cp.url, "--email", "second@example.com", "--password-stdin"];
+    const refused = await cli(args, { input: "second long password\n", env: other });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("sign-up is by invitation");
+    const admin = new ApiClient(cp.url);
+    expect((await admin.post("/auth/login", { email: EMAIL, password: PASSWORD })).status).toBe(200);
+    const invite = await admin.post("/admin/invites", { email: "second@example.com" });
+    expect(invite.status).toBe(201);
+    const ok = await cli([...args, "--invite", invite.body.token], {
+      input: "second long password\n",
+      env: other,
+    });
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain(`logged in to ${cp.url} as second@example.com`);
+    const who = await cli(["whoami", "--json"], { env: other });
+    expect(JSON.parse(who.stdout).user).toMatchObject({ email: "second@example.com", is_admin: false });
   });
 
   it("creates an app and refuses bad command lines with exit 2", async () => {

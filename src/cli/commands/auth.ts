@@ -8,8 +8,11 @@ import { ask, askSecret, canPrompt, readFirstLine } from "../prompt.js";
 import { renderFields } from "../table.js";
 
 export const LOGIN_USAGE = `usage: wisehosting login [--server URL] [--email E] [--password-stdin] [--totp CODE]
+       wisehosting signup [--server URL] [--email E] [--password-stdin] [--invite TOKEN]
 
-Logs in and stores an API token for this machine in
+Logs in (signup: creates the account first; the first account on a server
+becomes its administrator, later ones need open sign-up or an invite) and
+stores an API token for this machine in
 $WISEHOSTING_CONFIG_DIR, $XDG_CONFIG_HOME/wisehosting or ~/.config/wisehosting
 (credentials.json, mode 0600). The server defaults to WISEHOSTING_SERVER, the
 stored one, then http://127.0.0.1:8080. Without --password-stdin the email and
@@ -41,10 +44,15 @@ export function tokenName(host = hostname()): string {
  * previous token for the same server is revoked (best effort) so logins do
  * not pile up tokens. The credentials are saved only after the token exists.
  */
-export async function runLogin(args: string[], io: CliIO): Promise<void> {
+export async function runLogin(args: string[], io: CliIO, signup = false): Promise<void> {
   const { values, positionals: pos } = parseCommand(
     args,
-    { email: { type: "string" }, "password-stdin": { type: "boolean" }, totp: { type: "string" } },
+    {
+      email: { type: "string" },
+      "password-stdin": { type: "boolean" },
+      totp: { type: "string" },
+      invite: { type: "string" },
+    },
     LOGIN_USAGE,
   );
   if (values.help) return void io.stdout.write(LOGIN_USAGE);
@@ -59,7 +67,16 @@ export async function runLogin(args: string[], io: CliIO): Promise<void> {
 
   const api = new CliApi({ server });
   try {
-    await api.post("/auth/login", { email, password });
+    if (signup) {
+      // The sign-up answers with a session, as a log-in does.
+      await api.post("/auth/signup", {
+        email,
+        password,
+        ...(values.invite ? { invite_token: values.invite } : {}),
+      });
+    } else {
+      await api.post("/auth/login", { email, password });
+    }
   } catch (err) {
     if (!(err instanceof ApiError && err.code === "totp_required")) throw err;
     let code = values.totp;
@@ -76,6 +93,11 @@ export async function runLogin(args: string[], io: CliIO): Promise<void> {
   }
   const file = await saveCredentials(io.env, { server, token: created.token, email });
   io.stderr.write(`logged in to ${server} as ${safe(email)} (token saved in ${file})\n`);
+}
+
+/** `signup`: `login` that creates the account first. */
+export function runSignup(args: string[], io: CliIO): Promise<void> {
+  return runLogin(args, io, true);
 }
 
 /** `logout`: the token is revoked first; the file is deleted even when the server is unreachable. */
