@@ -14,7 +14,7 @@ import { loadApiKey, saveApiKey } from "./identity.js";
 import { JobRunner } from "./job-runner.js";
 import { LogShipper } from "./log-shipper.js";
 import { ContainerRegistry, managedFromInfo } from "./registry.js";
-import { LABEL_MANAGED } from "./runtime/runtime.js";
+import { LABEL_MANAGED, type ContainerInfo } from "./runtime/runtime.js";
 import type { Send } from "./send.js";
 import { logBudget } from "./send.js";
 import { WorkerHttpError } from "./sim/errors.js";
@@ -153,8 +153,18 @@ export class Agent extends EventEmitter<AgentEvents> implements Service {
     await this.#ensureIdentity();
     this.#running = true;
     this.#startedAt = this.#now();
-    await this.#adopt();
+    const exited = await this.#adopt();
     await this.#monitor.start();
+    // Containers that died while no agent watched get the restart policy now, as if the death just happened.
+    for (const info of exited) {
+      this.#monitor.handle({
+        id: info.id,
+        kind: "died",
+        labels: info.labels,
+        exitCode: info.exitCode,
+        at: new Date(this.#now()),
+      });
+    }
     await this.#shipper.start();
     await this.#runner.start();
     this.#tokens?.start();
@@ -223,14 +233,24 @@ export class Agent extends EventEmitter<AgentEvents> implements Service {
     return this.#tokens;
   }
 
-  /** Keeps the containers this worker already runs: registered, not restarted. */
-  async #adopt(): Promise<void> {
+  /**
+   * Keeps the containers this worker already has: registered, running ones
+   * not restarted. Returns the adopted ones that are not running (they died
+   * while the agent was away; the caller hands them to the restart policy).
+   */
+  async #adopt(): Promise<ContainerInfo[]> {
     const found = await this.#o.runtime.list({ [LABEL_MANAGED]: "true" });
+    const down: ContainerInfo[] = [];
     for (const info of found) {
       const managed = managedFromInfo(info);
-      if (managed) this.registry.add({ ...managed, logsSinceMs: this.#startedAt });
+      if (!managed) continue;
+      this.registry.add({ ...managed, logsSinceMs: this.#startedAt });
+      if (info.state === "exited" || info.state === "stopped") down.push(info);
     }
-    if (found.length > 0) this.#o.log.info({ containers: found.length }, "adopted running containers");
+    if (found.length > 0) {
+      this.#o.log.info({ containers: found.length, down: down.length }, "adopted existing containers");
+    }
+    return down;
   }
 
   async #connectLoop(): Promise<void> {

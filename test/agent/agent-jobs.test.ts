@@ -295,6 +295,18 @@ describe("agent jobs against a real control plane", () => {
     expect(publisher.events.some((e) => e.type === "app.violation" && e.app.id === d.appId)).toBe(false);
   });
 
+  it("a container that died while no agent ran is restarted when the agent comes back", async () => {
+    const first = await started();
+    const d = await imageDeploy(first.workerId, first.runtime);
+    const r = await runJob(first.agent, first.workerId, d.jobId);
+    const id = r.container_id as string;
+    await first.agent.stop();
+    first.runtime.crash(id, 1);
+    expect(first.runtime.get(id).state).toBe("exited");
+    await started({ runtime: first.runtime, dataDir: first.dataDir });
+    await expect.poll(() => first.runtime.get(id).state, { timeout: 10_000 }).toBe("running");
+  });
+
   it("a restarted agent adopts its containers without restarting them, and their logs and stats flow", async () => {
     const first = await started();
     const d = await imageDeploy(first.workerId, first.runtime);
