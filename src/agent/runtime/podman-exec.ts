@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { tmpdir } from "node:os";
 
 /**
  * How every `podman` child process is started: always `execFile`/`spawn` with
@@ -20,6 +21,13 @@ export interface PodmanExecOptions {
   containersConf?: string;
   /** Deadline for one short call (not builds or followers); defaults to 60 s. */
   timeoutMs?: number;
+  /**
+   * Working directory of every podman child; defaults to the OS temp dir.
+   * conmon (podman 4.3) writes an `oom` marker file into its working
+   * directory when a container is OOM-killed, so podman must never run in a
+   * directory that matters (the repository, the agent's cwd).
+   */
+  cwd?: string;
 }
 
 export interface PodmanResult {
@@ -66,6 +74,7 @@ export class PodmanExec {
   readonly binary: string;
   private readonly globalArgs: readonly string[];
   private readonly env: NodeJS.ProcessEnv;
+  private readonly cwd: string;
   private readonly timeoutMs: number;
 
   constructor(options: PodmanExecOptions = {}) {
@@ -75,6 +84,7 @@ export class PodmanExec {
       options.containersConf === undefined
         ? process.env
         : { ...process.env, CONTAINERS_CONF: options.containersConf };
+    this.cwd = options.cwd ?? tmpdir();
     this.timeoutMs = options.timeoutMs ?? 60_000;
   }
 
@@ -91,6 +101,7 @@ export class PodmanExec {
         [...this.globalArgs, ...args],
         {
           env: this.env,
+          cwd: this.cwd,
           timeout: options.timeoutMs ?? this.timeoutMs,
           killSignal: "SIGKILL",
           maxBuffer: MAX_BUFFER,
@@ -114,6 +125,7 @@ export class PodmanExec {
   spawn(args: readonly string[]): ChildProcess {
     return spawn(this.binary, [...this.globalArgs, ...args], {
       env: this.env,
+      cwd: this.cwd,
       stdio: ["ignore", "pipe", "pipe"],
     });
   }

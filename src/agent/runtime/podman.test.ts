@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -294,6 +295,8 @@ describe.skipIf(skipReason !== undefined)("PodmanRuntime (real podman)", () => {
       // Podman 4.3 + runc on cgroup v1 reports neither; newer stacks report both.
       console.info(`OOM detection here: event=${oomEvent} inspect.OOMKilled=${info?.oomKilled}`);
       await rt.remove(id);
+      // conmon drops an `oom` marker into podman's working directory: never ours.
+      expect(existsSync(path.join(process.cwd(), "oom"))).toBe(false);
     } finally {
       await podman("rmi", "-f", oomImage).catch(() => undefined);
     }
