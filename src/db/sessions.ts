@@ -44,22 +44,28 @@ export function listActiveSessions(
 }
 
 /**
- * Revokes one of the user's sessions (scoped to its owner). True when it was
- * revoked now; false when it does not exist, belongs to someone else or was
- * already revoked (its revoked_at is kept).
+ * Revokes one of the user's sessions that is usable at `now` (scoped to its
+ * owner; of one kind, web session or API token, when `kind` is given). True
+ * when it was revoked now; false when it does not exist, belongs to someone
+ * else, is of the other kind, or was already revoked or expired (its
+ * revoked_at is kept): callers answer 404 for all of them.
  */
 export async function revokeSession(
   db: Kysely<DB>,
   userId: number,
   sessionId: number,
   now: Date,
+  kind?: SessionRow["kind"],
 ): Promise<boolean> {
-  const result = await db
+  let query = db
     .updateTable("sessions")
     .set({ revoked_at: now })
     .where("id", "=", sessionId)
-    .where("user_id", "=", userId)
+    .where("user_id", "=", userId);
+  if (kind !== undefined) query = query.where("kind", "=", kind);
+  const result = await query
     .where("revoked_at", "is", null)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
@@ -94,31 +100,6 @@ export async function pruneRevokedSessions(db: Kysely<DB>, cutoff: Date): Promis
     .where((eb) => eb.or([eb("revoked_at", "<", cutoff), eb("expires_at", "<", cutoff)]))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
-}
-
-/**
- * Revokes one of the user's sessions of `kind` (web session or API token)
- * that is usable at `now`. False when it does not exist, is another user's,
- * is of the other kind, or is already revoked or expired: the caller answers
- * 404 for all of them.
- */
-export async function revokeActiveSession(
-  db: Kysely<DB>,
-  userId: number,
-  sessionId: number,
-  kind: SessionRow["kind"],
-  now: Date,
-): Promise<boolean> {
-  const result = await db
-    .updateTable("sessions")
-    .set({ revoked_at: now })
-    .where("id", "=", sessionId)
-    .where("user_id", "=", userId)
-    .where("kind", "=", kind)
-    .where("revoked_at", "is", null)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
 }
 
 /** Records a use of the session at `now`, and moves its expiry to `expiresAt` when given (sliding expiry). */

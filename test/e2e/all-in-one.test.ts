@@ -1,10 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { CONTAINERS_CONF, podmanSkipReason } from "../helpers/podman-fixtures.js";
 import { spawnServer, type ServerProcess } from "../helpers/server-process.js";
 
 /**
@@ -13,18 +12,9 @@ import { spawnServer, type ServerProcess } from "../helpers/server-process.js";
  * auto), which registers as `local` with the master secret and comes online;
  * SIGTERM stops both and exits 0.
  */
-const CONF = fileURLToPath(new URL("../../.ci/containers.conf", import.meta.url));
 const SECRET = "all-in-one-test-secret-0123456789abcdef";
 
-function podmanMissing(): string | undefined {
-  try {
-    execFileSync("podman", ["--version"], { stdio: "ignore" });
-    return undefined;
-  } catch {
-    return "podman is not installed";
-  }
-}
-const skipReason = podmanMissing();
+const skipReason = podmanSkipReason({ busybox: false });
 if (skipReason) console.warn(`all-in-one test skipped: ${skipReason}`);
 
 let server: ServerProcess | undefined;
@@ -42,7 +32,7 @@ describe.skipIf(skipReason !== undefined)("all-in-one mode (real Podman)", () =>
       WISEHOSTING_DATA_DIR: dataDir,
       WISEHOSTING_SECRET: SECRET,
       WISEHOSTING_LOCAL_WORKER: "auto",
-      CONTAINERS_CONF: CONF,
+      CONTAINERS_CONF,
       HOME: process.env.HOME ?? "/root",
     });
     const url = await server.ready;

@@ -1,10 +1,8 @@
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { Agent } from "../../src/agent/agent.js";
@@ -13,6 +11,7 @@ import { RestartPolicy } from "../../src/agent/runtime/restart-policy.js";
 import { signUp, type ApiClient } from "../helpers/api-client.js";
 import { startTestControlPlane, TEST_SECRET, type TestControlPlane } from "../helpers/control-plane.js";
 import { BIN } from "../helpers/server-process.js";
+import { CONTAINERS_CONF, importBusyboxBase, podman, podmanSkipReason } from "../helpers/podman-fixtures.js";
 import { Receiver } from "../helpers/webhook-receiver.js";
 
 /**
@@ -24,44 +23,19 @@ import { Receiver } from "../helpers/webhook-receiver.js";
  * removed in afterAll, also when a step fails.
  */
 
-const CONF = fileURLToPath(new URL("../../.ci/containers.conf", import.meta.url));
-const BUSYBOX = "/usr/bin/busybox";
-const APPLETS = ["sh", "httpd", "echo", "cat", "sleep", "mkdir", "ls", "true", "false"];
 const NETWORK = "wisehosting";
 const STEP_MS = 180_000;
 const PASSWORD = "correct horse battery staple";
 
-function podmanMissing(): string | undefined {
-  try {
-    execFileSync("podman", ["--version"], { stdio: "ignore" });
-  } catch {
-    return "podman is not on PATH";
-  }
-  try {
-    execFileSync(BUSYBOX, ["true"], { stdio: "ignore" });
-  } catch {
-    return `${BUSYBOX} (busybox-static) is missing`;
-  }
-  return undefined;
-}
-
-const skipReason = podmanMissing();
+const skipReason = podmanSkipReason();
 if (skipReason) console.warn(`skipping test/e2e/podman-e2e.test.ts: ${skipReason}`);
 
-const run = promisify(execFile);
 const sfx = randomBytes(4).toString("hex");
 const BASE = `localhost/wh-e2e-base-${sfx}:1`;
 const WEB = `e2e-${sfx}-web`;
 const CRASH = `e2e-${sfx}-crash`;
 const EMAIL = `e2e-${sfx}@example.com`;
 const quiet = { info: () => undefined, error: () => undefined };
-
-function podman(...args: string[]): Promise<string> {
-  return run("podman", args, {
-    env: { ...process.env, CONTAINERS_CONF: CONF },
-    maxBuffer: 16 * 1024 * 1024,
-  }).then((r) => r.stdout);
-}
 
 interface Run {
   code: number | string;
@@ -254,16 +228,7 @@ describe.skipIf(skipReason !== undefined)("end to end with real Podman", () => {
     configDir = await mkdtemp(path.join(tmpdir(), "wh-e2e-config-"));
     agentDir = await mkdtemp(path.join(tmpdir(), "wh-e2e-agent-"));
 
-    // The base image: a busybox rootfs, imported.
-    const bin = path.join(work, "rootfs", "bin");
-    await mkdir(bin, { recursive: true });
-    await copyFile(BUSYBOX, path.join(bin, "busybox"));
-    await chmod(path.join(bin, "busybox"), 0o755);
-    for (const a of APPLETS) await symlink("busybox", path.join(bin, a));
-    await mkdir(path.join(work, "rootfs", "tmp"));
-    const tarball = path.join(work, "rootfs.tar");
-    await run("tar", ["-C", path.join(work, "rootfs"), "-cf", tarball, "."]);
-    await podman("import", tarball, BASE);
+    await importBusyboxBase(work, BASE);
     createdNetwork = !(await podman("network", "exists", NETWORK).then(
       () => true,
       () => false,
@@ -278,7 +243,7 @@ describe.skipIf(skipReason !== undefined)("end to end with real Podman", () => {
       },
     );
     runtime = new PodmanRuntime({
-      containersConf: CONF,
+      containersConf: CONTAINERS_CONF,
       removeStopTimeoutS: 1,
       events: { minBackoffMs: 200 },
     });

@@ -1,14 +1,16 @@
-import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import {
+  CONTAINERS_CONF,
+  importBusyboxBase,
+  podmanSkipReason,
+} from "../../../test/helpers/podman-fixtures.js";
 import { PodmanRuntime } from "./podman.js";
 import {
   BuildError,
@@ -27,28 +29,9 @@ import {
  * removed in afterAll, also when a test fails.
  */
 
-const CONF = fileURLToPath(new URL("../../../.ci/containers.conf", import.meta.url));
-const BUSYBOX = "/usr/bin/busybox";
-const APPLETS = ["sh", "httpd", "echo", "cat", "sleep", "mkdir", "tail", "ls", "false", "true"];
-
-function podmanMissing(): string | undefined {
-  try {
-    execFileSync("podman", ["--version"], { stdio: "ignore" });
-  } catch {
-    return "podman is not on PATH";
-  }
-  try {
-    execFileSync(BUSYBOX, ["true"], { stdio: "ignore" });
-  } catch {
-    return `${BUSYBOX} (busybox-static) is missing`;
-  }
-  return undefined;
-}
-
-const skipReason = podmanMissing();
+const skipReason = podmanSkipReason();
 if (skipReason) console.warn(`skipping src/agent/runtime/podman.test.ts: ${skipReason}`);
 
-const run = promisify(execFile);
 const sfx = randomBytes(4).toString("hex");
 const BASE = `localhost/wh-test-busybox-${sfx}:1`;
 const APP = `localhost/wh-test-app-${sfx}:1`;
@@ -83,7 +66,7 @@ async function waitFor<T>(
 
 describe.skipIf(skipReason !== undefined)("PodmanRuntime (real podman)", () => {
   const rt = new PodmanRuntime({
-    containersConf: CONF,
+    containersConf: CONTAINERS_CONF,
     removeStopTimeoutS: 1,
     events: { minBackoffMs: 200 },
   });
@@ -113,15 +96,7 @@ describe.skipIf(skipReason !== undefined)("PodmanRuntime (real podman)", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "wh-podman-test-"));
-    const bin = path.join(dir, "rootfs", "bin");
-    await mkdir(bin, { recursive: true });
-    await copyFile(BUSYBOX, path.join(bin, "busybox"));
-    await chmod(path.join(bin, "busybox"), 0o755);
-    for (const a of APPLETS) await symlink("busybox", path.join(bin, a));
-    await mkdir(path.join(dir, "rootfs", "tmp"));
-    const tarball = path.join(dir, "rootfs.tar");
-    await run("tar", ["-C", path.join(dir, "rootfs"), "-cf", tarball, "."]);
-    await podman("import", tarball, BASE);
+    await importBusyboxBase(dir, BASE);
     eventSub = rt.events((e) => {
       if (e.labels[TEST_LABEL] === sfx) events.push(e);
     });

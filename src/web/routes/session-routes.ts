@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { listActiveSessions, revokeActiveSession } from "../../db/sessions.js";
+import { listActiveSessions, revokeSession } from "../../db/sessions.js";
 import { NotFoundError } from "../../errors.js";
 import type { UserApiDeps } from "../deps.js";
 import { defineRoute, type UserRoute } from "../route.js";
@@ -53,7 +53,7 @@ export function sessionRoutes(deps: UserApiDeps): UserRoute[] {
       status: 204,
       schema: { params: idParams },
       handler: async ({ reply, principal, params }) => {
-        if (!(await revokeActiveSession(db, principal.user.id, params.id, "web", deps.now()))) {
+        if (!(await revokeSession(db, principal.user.id, params.id, deps.now(), "web"))) {
           throw new NotFoundError(`session ${params.id} not found`);
         }
         if (principal.via === "cookie" && params.id === principal.sessionId) deps.sessions.clearCookie(reply);

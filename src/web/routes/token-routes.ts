@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { listActiveSessions, revokeActiveSession } from "../../db/sessions.js";
+import { listActiveSessions, revokeSession } from "../../db/sessions.js";
 import { NotFoundError } from "../../errors.js";
 import type { UserApiDeps } from "../deps.js";
 import { defineRoute, type UserRoute } from "../route.js";
@@ -84,7 +84,7 @@ export function tokenRoutes(deps: UserApiDeps): UserRoute[] {
       status: 204,
       schema: { params: idParams },
       handler: async ({ principal, params }) => {
-        if (!(await revokeActiveSession(db, principal.user.id, params.id, "api", deps.now()))) {
+        if (!(await revokeSession(db, principal.user.id, params.id, deps.now(), "api"))) {
           throw new NotFoundError(`token ${params.id} not found`);
         }
       },
