@@ -1,5 +1,6 @@
 // @ts-check
 import eslint from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -33,8 +34,29 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard (React): the rules of hooks, and no HTML from strings.
+    files: ["dashboard/**/*.{ts,tsx}"],
+    ...reactHooks.configs.flat["recommended-latest"],
+  },
+  {
+    files: ["dashboard/**/*.{ts,tsx}"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: "User text is rendered as text, never as HTML.",
+        },
+        {
+          selector: "MemberExpression[property.name=/^(innerHTML|outerHTML)$/]",
+          message: "User text is rendered as text, never as HTML.",
+        },
+      ],
+    },
+  },
+  {
     // Tests read JSON response bodies loosely; production code stays fully typed.
-    files: ["test/**/*.ts", "**/*.test.ts"],
+    files: ["test/**/*.ts", "**/*.test.ts", "**/*.test.tsx"],
     rules: {
       "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-unsafe-member-access": "off",

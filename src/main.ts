@@ -41,6 +41,8 @@ import { LoginLimiter } from "./web/login-limiter.js";
 import { userApiRoutes } from "./web/routes/index.js";
 import { SessionAuth } from "./web/session-auth.js";
 import type { UserRoute } from "./web/route.js";
+import { registerDashboard } from "./web/dashboard.js";
+import { installSecurityHeaders } from "./web/security-headers.js";
 import { registerUserApi } from "./web/user-api.js";
 import { PACKAGE_VERSION } from "./version.js";
 
@@ -83,6 +85,8 @@ export interface BuildOverrides {
   resolveTxt?: TxtResolver;
   /** Log-in rate limits (tests tighten or loosen them). */
   loginLimiter?: LoginLimiter;
+  /** The built dashboard's folder (dist/dashboard by default; tests point it at a fixture). */
+  dashboardDir?: string;
 }
 
 export interface ControlPlane {
@@ -191,11 +195,8 @@ export function buildControlPlane(
   registerArtifactRoute(app, { db: kdb, auth });
   traefik.register(app);
 
-  const sessions = new SessionAuth({
-    db: kdb,
-    now,
-    secureCookies: Boolean(config.server.tls_cert) || config.server.public_url.startsWith("https:"),
-  });
+  const https = Boolean(config.server.tls_cert) || config.server.public_url.startsWith("https:");
+  const sessions = new SessionAuth({ db: kdb, now, secureCookies: https });
   const userApiDeps = {
     db: kdb,
     config,
@@ -218,6 +219,8 @@ export function buildControlPlane(
     trustedOrigins: [new URL(config.server.public_url).origin],
     version: PACKAGE_VERSION,
   });
+  registerDashboard(app, overrides.dashboardDir);
+  installSecurityHeaders(app, { https });
 
   return {
     app,

@@ -9,8 +9,9 @@ import { migrateToLatest } from "../src/db/migrate.js";
 const silent = { info: () => undefined };
 
 /**
- * Before the suite: builds dist/ once (tests that start the real `wisehosting`
- * binary run the code under test), and on PGlite migrates one template
+ * Before the suite: builds dist/ once, the server and the dashboard (tests
+ * that start the real `wisehosting` binary, or drive the dashboard in a
+ * browser, run the code under test), and on PGlite migrates one template
  * database and dumps it, so each test file loads it in about a second.
  */
 export default async function setup(): Promise<() => Promise<void>> {
@@ -22,6 +23,18 @@ export default async function setup(): Promise<() => Promise<void>> {
       cwd: root,
       stdio: "inherit",
     },
+  );
+  execFileSync(
+    process.execPath,
+    [
+      path.join(root, "node_modules/vite/bin/vite.js"),
+      "build",
+      "--config",
+      "dashboard/vite.config.ts",
+      "--logLevel",
+      "warn",
+    ],
+    { cwd: root, stdio: "inherit" },
   );
   if (process.env.TEST_DATABASE_URL) return () => Promise.resolve();
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from "fastify";
-import { AppError } from "../errors.js";
+import { AppError, InvalidRequestError } from "../errors.js";
 
 /**
  * The one place where error codes become HTTP statuses. Domain code throws
@@ -33,11 +33,12 @@ export function statusForCode(code: string): number {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; field?: string };
 }
 
-export function errorBody(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
+/** `field` (the user API only) names the offending input, so a form can show the message beside it. */
+export function errorBody(code: string, message: string, field?: string): ErrorBody {
+  return { error: field === undefined ? { code, message } : { code, message, field } };
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
@@ -45,7 +46,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err instanceof AppError) {
       const retryAfter = (err as AppError & { retryAfterS?: unknown }).retryAfterS;
       if (typeof retryAfter === "number") reply.header("retry-after", String(Math.ceil(retryAfter)));
-      return reply.status(statusForCode(err.code)).send(errorBody(err.code, err.message));
+      // The worker API's error shape is fixed by the protocol spec: `field` only under /api/.
+      const field =
+        err instanceof InvalidRequestError && request.url.startsWith("/api/") ? err.field : undefined;
+      return reply.status(statusForCode(err.code)).send(errorBody(err.code, err.message, field));
     }
     const fe = err as FastifyError;
     if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {

@@ -36,7 +36,7 @@ export function iso(d: Date | null): string | null {
 }
 
 export const errorResponse = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
 });
 
 /** `?follow=1` / `true` / `0` / `false`. */

@@ -31,6 +31,7 @@ export function openEventStream(reply: FastifyReply, keepaliveMs = SSE_KEEPALIVE
     "cache-control": "no-cache, no-transform",
     connection: "keep-alive",
     "x-accel-buffering": "no",
+    "x-content-type-options": "nosniff",
   });
   res.write(": stream open\n\n");
   let closed = false;

@@ -25,11 +25,18 @@ async function login(url: string, email: string, password = PASSWORD) {
 describe("sign-up by invitation (open_signup off)", () => {
   let cp: TestControlPlane;
   let admin: ApiClient;
+  let modeBefore: unknown;
   beforeAll(async () => {
     cp = await startTestControlPlane();
+    modeBefore = (await new ApiClient(cp.url).get("/auth/signup-mode")).body;
     admin = await signUp(cp.url, "admin@example.com");
   });
   afterAll(() => cp.stop());
+
+  it("tells the sign-up page whether the next account is the first one or needs an invite", async () => {
+    expect(modeBefore).toEqual({ mode: "first" });
+    expect((await new ApiClient(cp.url).get("/auth/signup-mode")).body).toEqual({ mode: "invite" });
+  });
 
   it("makes the first account admin and refuses a second one without an invite", async () => {
     expect((await admin.get("/me")).body.user.is_admin).toBe(true);
@@ -93,6 +100,10 @@ describe("accounts with open sign-up and an injected clock", () => {
     await signUp(cp.url, "first@example.com");
   });
   afterAll(() => cp.stop());
+
+  it("says sign-up is open once the first account exists", async () => {
+    expect((await new ApiClient(cp.url).get("/auth/signup-mode")).body).toEqual({ mode: "open" });
+  });
 
   it("signs up anyone, refuses a taken email (any case) and a short password", async () => {
     const c = await signUp(cp.url, "second@example.com");

@@ -165,6 +165,8 @@ describe("validation errors name the field", () => {
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("invalid_request");
     expect(r.body.error.message).toMatch(message);
+    // `field` is the message's prefix, so a form can put the message beside that input.
+    expect(`${r.body.error.field}: `).toBe(/^([^:]+): /.exec(r.body.error.message)?.[0]);
     expect((await c.get("/apps")).body.apps).toEqual([]);
   });
 

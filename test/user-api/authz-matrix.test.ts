@@ -50,6 +50,7 @@ const freshApp = async (owner: ApiClient, o: Objects): Promise<Objects> => {
 
 const MATRIX: Record<string, Row> = {
   "GET /openapi.json": { kind: "anonymous", path: () => "/openapi.json", ok: 200 },
+  "GET /auth/signup-mode": { kind: "anonymous", path: () => "/auth/signup-mode", ok: 200 },
   "POST /auth/signup": {
     kind: "anonymous",
     path: () => "/auth/signup",

@@ -39,6 +39,10 @@ const loginBody = z.object({
   totp_code: z.string().max(16).optional(),
 });
 const sessionResponse = z.object({ user: userSchema });
+const signupModeResponse = z.object({
+  /** first: no account yet (the next sign-up becomes admin); open: anyone may sign up; invite: an invite is needed. */
+  mode: z.enum(["first", "open", "invite"]),
+});
 
 /** Thrown when the password was right but the account needs its second factor (401 totp_required). */
 export class TotpRequiredError extends AppError {
@@ -71,6 +75,18 @@ export function totpAad(userId: number): string {
 export function authRoutes(deps: UserApiDeps): UserRoute[] {
   const { db, sessions, limiter } = deps;
   return [
+    defineRoute({
+      method: "GET",
+      url: "/auth/signup-mode",
+      access: "anonymous",
+      summary: "How sign-up works here: the first account, open sign-up, or by invitation",
+      tags: ["accounts"],
+      schema: { response: { 200: signupModeResponse } },
+      handler: async () => {
+        if ((await countUsers(db)) === 0) return { mode: "first" as const };
+        return { mode: deps.config.auth.open_signup ? ("open" as const) : ("invite" as const) };
+      },
+    }),
     defineRoute({
       method: "POST",
       url: "/auth/signup",

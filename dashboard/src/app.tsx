@@ -1,0 +1,107 @@
+import { Link, Redirect, Route, Switch, useLocation } from "wouter";
+import { useAuth } from "./auth";
+import { Button } from "./components/button";
+import { Notice } from "./components/notice";
+import { LoginScreen } from "./screens/auth/login-screen";
+import { SignupScreen } from "./screens/auth/signup-screen";
+import { NotFoundScreen } from "./screens/not-found-screen";
+
+interface NavItem {
+  href: string;
+  label: string;
+  admin?: boolean;
+}
+
+/** The top navigation; each entry is the path prefix of its screens. */
+const NAV: readonly NavItem[] = [
+  { href: "/apps", label: "Apps" },
+  { href: "/alerts", label: "Alerts" },
+  { href: "/webhooks", label: "Webhooks" },
+  { href: "/account", label: "Account" },
+  { href: "/admin", label: "Admin", admin: true },
+];
+
+function Shell() {
+  const { state, signOut } = useAuth();
+  const [location] = useLocation();
+  if (state.status !== "signed-in") return null;
+  const user = state.user;
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/apps" className="brand-link">
+          wisehosting
+        </Link>
+        <nav aria-label="Main">
+          <ul className="nav">
+            {NAV.filter((n) => !n.admin || user.is_admin).map((n) => {
+              const current = location === n.href || location.startsWith(`${n.href}/`);
+              return (
+                <li key={n.href}>
+                  <Link href={n.href} aria-current={current ? "page" : undefined}>
+                    {n.label}
+                  </Link>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+        <div className="whoami">
+          <span className="muted" title={user.email}>
+            {user.email}
+          </span>
+          <Button onClick={() => void signOut()}>Log out</Button>
+        </div>
+      </header>
+      <main id="main" className="content" tabIndex={-1}>
+        <Switch>
+          <Route path="/">
+            <Redirect to="/apps" replace />
+          </Route>
+          <Route path="/signup">
+            <Redirect to="/apps" replace />
+          </Route>
+          <Route>
+            <NotFoundScreen />
+          </Route>
+        </Switch>
+      </main>
+    </div>
+  );
+}
+
+/** The sign-in gate, then the shell with the screen of the current path. */
+export function App() {
+  const { state, refresh } = useAuth();
+  if (state.status === "loading") {
+    return (
+      <div className="boot" role="status">
+        Loading…
+      </div>
+    );
+  }
+  if (state.status === "unreachable") {
+    return (
+      <main className="auth-page">
+        <Notice kind="error">Cannot reach the server: {state.message}</Notice>
+        <Button onClick={() => void refresh()}>Try again</Button>
+      </main>
+    );
+  }
+  if (state.status === "signed-out") {
+    return (
+      <Switch>
+        <Route path="/signup">
+          <SignupScreen />
+        </Route>
+        <Route>
+          <LoginScreen reason={state.reason} />
+        </Route>
+      </Switch>
+    );
+  }
+  return <Shell />;
+}

@@ -1,0 +1,55 @@
+import type { JobPayload } from "../../src/protocol/messages-server.js";
+import { SimWorker } from "../../src/agent/sim/sim-worker.js";
+import { startTestControlPlane, TEST_SECRET, type TestControlPlane } from "./control-plane.js";
+
+export interface DashboardFixture {
+  cp: TestControlPlane;
+  /** A simulated worker that takes every job: deploys print a short build log and succeed. */
+  sim: SimWorker;
+  /** Every job the worker took, in order. */
+  jobs: JobPayload[];
+  stop(): Promise<void>;
+}
+
+/**
+ * What the dashboard's browser tests run against: the real control plane
+ * (serving the built dist/dashboard) in this process, and a simulated worker
+ * with room for many apps that sends stats every second.
+ */
+export async function startDashboardFixture(
+  env: Record<string, string> = {},
+  opts: { deployDelayMs?: number } = {},
+): Promise<DashboardFixture> {
+  const cp = await startTestControlPlane({}, env);
+  const jobs: JobPayload[] = [];
+  const sim: SimWorker = new SimWorker({
+    baseUrl: cp.url,
+    name: "sim-1",
+    zone: "eu-1",
+    bearer: TEST_SECRET,
+    cpuMillicores: 64_000,
+    memoryMb: 131_072,
+    statsIntervalMs: 1000,
+    jobBehaviour: async (job) => {
+      jobs.push(job);
+      if (job.type !== "deploy") return { success: true };
+      sim.sendBuildLog(job.job_id, "STEP 1/2: pulling the image\n");
+      await new Promise((r) => setTimeout(r, opts.deployDelayMs ?? 500));
+      sim.sendBuildLog(job.job_id, "STEP 2/2: starting the container\n");
+      return {
+        success: true,
+        logs: "STEP 1/2: pulling the image\nSTEP 2/2: starting the container\nstarted\n",
+      };
+    },
+  });
+  await sim.start();
+  return {
+    cp,
+    sim,
+    jobs,
+    stop: async () => {
+      await sim.stop();
+      await cp.stop();
+    },
+  };
+}
