@@ -1,3 +1,4 @@
+import type { Page } from "playwright-core";
 import type { JobPayload } from "../../src/protocol/messages-server.js";
 import { SimWorker } from "../../src/agent/sim/sim-worker.js";
 import { startTestControlPlane, TEST_SECRET, type TestControlPlane } from "./control-plane.js";
@@ -52,4 +53,21 @@ export async function startDashboardFixture(
       await cp.stop();
     },
   };
+}
+
+/**
+ * Logs the page in through the dashboard's own form (an account made with
+ * signUp() from api-client.ts) and waits for the apps screen.
+ */
+export async function logInThroughForm(
+  page: Page,
+  url: string,
+  email: string,
+  password: string,
+): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("navigation", { name: "Main" }).waitFor();
 }
