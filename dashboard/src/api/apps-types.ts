@@ -17,7 +17,8 @@ export interface Deployment {
   id: number;
   /** The app's slug. */
   app: string;
-  status: DeploymentStatus | string;
+  /** A DeploymentStatus (typed as string: a newer server may add one). */
+  status: string;
   source_kind: "image" | "archive";
   /** The image deployed, or (archive) the image built from the uploaded context. */
   image: string;

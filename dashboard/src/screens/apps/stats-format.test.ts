@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../api/client";
-import { cpuOfLimit, formatCpuPct, formatDuration, formatMbps, planRoom, withMessageField } from "./stats-format";
+import {
+  cpuOfLimit,
+  formatCpuPct,
+  formatDuration,
+  formatMbps,
+  planRoom,
+  withMessageField,
+} from "./stats-format";
 
 describe("live stats and deployment display", () => {
   it("shows CPU as a percentage of one CPU and relative to the app's limit", () => {
