@@ -78,15 +78,23 @@ describe.skipIf(skipReason)("dashboard: apps, app page, deployments, env, action
       "wisehosting deploy ./my-app --app shop-front",
     );
     // An env row's name the API would refuse is shown beside it, before anything is sent.
-    await page.getByLabel("Name 1").fill("1BAD");
+    await page.getByLabel("Variable 1 name").fill("1BAD");
     await page.getByLabel("Image to deploy (optional)").fill("docker.io/library/nginx:1.27");
     await page.getByRole("button", { name: "Create and deploy" }).click();
     await page.getByText(/names start with a letter/).waitFor();
     expect((await api.get("/apps")).body.apps).toEqual([]);
     // Pasting NAME=value into a name input splits it into both.
-    await page.getByLabel("Name 1").fill("");
-    await page.getByLabel("Name 1").fill("DATABASE_URL=postgres://db/shop");
-    await expect(page.getByLabel("Value 1").inputValue()).resolves.toBe("postgres://db/shop");
+    await page.getByLabel("Variable 1 name").fill("");
+    await page.getByLabel("Variable 1 name").fill("DATABASE_URL=postgres://db/shop");
+    await expect(page.getByLabel("Variable 1 value").inputValue()).resolves.toBe("postgres://db/shop");
+    await page.getByText(/names start with a letter/).waitFor({ state: "detached" });
+    // The API's refusal (over the plan) is shown beside the field it names; nothing is created.
+    await page.getByLabel("Memory (MB)").fill("4096");
+    await page.getByRole("button", { name: "Create and deploy" }).click();
+    await page.getByText(/the free plan allows 512 MB over all apps/).waitFor();
+    await expect(page.getByLabel("Memory (MB)").getAttribute("aria-invalid")).resolves.toBe("true");
+    expect((await api.get("/apps")).body.apps).toEqual([]);
+    await page.getByLabel("Memory (MB)").fill("256");
     expect(await seriousA11yViolations(page)).toEqual([]);
     await browser.screenshot("app-new");
 
@@ -152,6 +160,17 @@ describe.skipIf(skipReason)("dashboard: apps, app page, deployments, env, action
     await page.locator("tr[data-env='FEATURE_FLAG']").waitFor();
     expect((await api.get("/apps/shop-front")).body.app.env_names).toEqual(["DATABASE_URL", "FEATURE_FLAG"]);
     await page.getByRole("button", { name: "Redeploy now" }).waitFor();
+
+    // Replace: the name is taken from the row, the value typed anew.
+    await page
+      .locator("tr[data-env='DATABASE_URL']")
+      .getByRole("button", { name: "Replace DATABASE_URL" })
+      .click();
+    await page.getByRole("heading", { name: "Replace DATABASE_URL" }).waitFor();
+    await page.getByLabel("Value", { exact: true }).fill("postgres://db/shop2");
+    await page.getByRole("button", { name: "Replace", exact: true }).click();
+    await page.getByText("DATABASE_URL replaced. Changes apply to the next deployment.").waitFor();
+    expect((await api.get("/apps/shop-front")).body.app.env_names).toEqual(["DATABASE_URL", "FEATURE_FLAG"]);
 
     // A bad name is refused beside the field before sending.
     await page.getByLabel("Name", { exact: true }).fill("no-dashes");

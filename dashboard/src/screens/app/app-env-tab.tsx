@@ -118,6 +118,7 @@ export function AppEnvTab({ app, reloadApp }: AppTabProps) {
             placeholder="DATABASE_URL"
             value={name}
             onChange={(e) => {
+              setNameHint(undefined);
               const split = splitAssignment(e.target.value);
               if (split && value === "") {
                 setName(split.name);

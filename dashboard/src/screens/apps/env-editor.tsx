@@ -5,7 +5,7 @@ import { splitAssignment, type EnvRow } from "./env-rows";
 export interface EnvEditorProps {
   rows: readonly EnvRow[];
   onChange: (rows: EnvRow[]) => void;
-  /** The browser's own check of each row, by row key (checkEnvRows). */
+  /** The browser's own check of each row, by row key (checkEnvRows); a row's problem goes when it is edited. */
   problems: ReadonlyMap<number, string>;
   /** The API's message about the variable of this name (its `env.NAME` field), if any. */
   apiError: (name: string) => string | undefined;
@@ -36,7 +36,7 @@ export function EnvEditor({ rows, onChange, problems, apiError }: EnvEditorProps
         return (
           <div className="env-row" key={r.key}>
             <div className="field">
-              <label htmlFor={`${id}-${r.key}-name`}>Name {i + 1}</label>
+              <label htmlFor={`${id}-${r.key}-name`}>Variable {i + 1} name</label>
               <input
                 id={`${id}-${r.key}-name`}
                 className="mono"
@@ -53,7 +53,7 @@ export function EnvEditor({ rows, onChange, problems, apiError }: EnvEditorProps
               />
             </div>
             <div className="field">
-              <label htmlFor={`${id}-${r.key}-value`}>Value {i + 1}</label>
+              <label htmlFor={`${id}-${r.key}-value`}>Variable {i + 1} value</label>
               <input
                 id={`${id}-${r.key}-value`}
                 className="mono"

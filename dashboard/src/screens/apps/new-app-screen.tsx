@@ -115,7 +115,10 @@ export function NewAppScreen() {
             autoComplete="off"
             value={name}
             disabled={!!created}
-            onChange={(e) => setName(e.target.value)}
+            onChange={(e) => {
+              setName(e.target.value);
+              setSlugHint(undefined);
+            }}
             error={submit.fieldError("name")}
           />
           <Field
@@ -127,7 +130,10 @@ export function NewAppScreen() {
             placeholder={deriveSlug(name) || "my-app"}
             value={slug}
             disabled={!!created}
-            onChange={(e) => setSlug(e.target.value.toLowerCase())}
+            onChange={(e) => {
+              setSlug(e.target.value.toLowerCase());
+              setSlugHint(undefined);
+            }}
             hint={
               slug.trim()
                 ? "a-z, 0-9 and '-'."
@@ -170,7 +176,18 @@ export function NewAppScreen() {
         </div>
         {!created && (
           <>
-            <EnvEditor rows={rows} onChange={setRows} problems={problems} apiError={envError} />
+            <EnvEditor
+              rows={rows}
+              onChange={(next) => {
+                // An edited row's old problem no longer applies; the others' still do.
+                setProblems(
+                  (p) => new Map([...p].filter(([k]) => next.some((r) => r.key === k && rows.includes(r)))),
+                );
+                setRows(next);
+              }}
+              problems={problems}
+              apiError={envError}
+            />
             <Notice kind="error">{envLoose}</Notice>
           </>
         )}
