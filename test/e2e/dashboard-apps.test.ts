@@ -28,13 +28,15 @@ const PASSWORD = "correct horse battery";
 /** Polls of the screens are 3–5 s; a state change must show within a few of them. */
 const SEEN_MS = 20_000;
 
-async function expectNoPageOverflowAt375(page: Page): Promise<void> {
+/** Checks the page has no sideways overflow at 375 px, and saves a screenshot of it at that width. */
+async function expectNoPageOverflowAt375(page: Page, browser: BrowserSession, name: string): Promise<void> {
   const before = page.viewportSize();
   await page.setViewportSize({ width: 375, height: 800 });
   try {
     await expect
       .poll(() => page.evaluate(() => document.documentElement.scrollWidth), { timeout: 5000 })
       .toBeLessThanOrEqual(375);
+    await browser.screenshot(`${name}-375px`);
   } finally {
     if (before) await page.setViewportSize(before);
   }
@@ -115,7 +117,7 @@ describe.skipIf(skipReason)("dashboard: apps, app page, deployments, env, action
     await page.getByRole("link", { name: /\(build log\)/ }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await browser.screenshot("app-overview");
-    await expectNoPageOverflowAt375(page);
+    await expectNoPageOverflowAt375(page, browser, "app-overview");
   });
 
   it("lists the app with its worker and live CPU and memory, refreshed with one request for all apps", async () => {
@@ -143,7 +145,7 @@ describe.skipIf(skipReason)("dashboard: apps, app page, deployments, env, action
     expect(href).toMatch(/^https?:\/\//);
     expect(await seriousA11yViolations(page)).toEqual([]);
     await browser.screenshot("apps-list");
-    await expectNoPageOverflowAt375(page);
+    await expectNoPageOverflowAt375(page, browser, "apps-list");
   });
 
   it("sets, replaces and removes an env var (names only), offering to redeploy", async () => {

@@ -39,7 +39,7 @@ function isTab(t: string): t is AppTabName {
 
 /** How often the app is read again: sooner while it deploys or is being deleted. */
 export const APP_REFRESH_MS = 15_000;
-export const APP_MOVING_REFRESH_MS = 3000;
+export const APP_MOVING_REFRESH_MS = 5000;
 
 export interface AppPageProps {
   slug: string;
@@ -52,7 +52,7 @@ export interface AppPageProps {
 /**
  * One app: its header (name, status, URL, actions), the tabs, and the
  * current tab's content. The app is read here once for every tab and again
- * every 15 s (every 3 s while it deploys or is being deleted); a tab calls
+ * every 15 s (every 5 s while it deploys or is being deleted); a tab calls
  * reloadApp after it changed something.
  */
 export function AppPage({ slug, tab, id }: AppPageProps) {
