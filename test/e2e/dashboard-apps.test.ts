@@ -34,7 +34,7 @@ async function expectNoPageOverflowAt375(page: Page, browser: BrowserSession, na
   await page.setViewportSize({ width: 375, height: 800 });
   try {
     await expect
-      .poll(() => page.evaluate(() => document.documentElement.scrollWidth), { timeout: 5000 })
+      .poll(() => page.evaluate("document.documentElement.scrollWidth"), { timeout: 5000 })
       .toBeLessThanOrEqual(375);
     await browser.screenshot(`${name}-375px`);
   } finally {

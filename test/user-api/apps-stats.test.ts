@@ -81,8 +81,8 @@ describe("GET /apps-stats", () => {
     const anon = await fetch(`${cp.url}/api/v1/apps-stats`);
     expect(anon.status).toBe(401);
     const doc = await alice.get("/openapi.json");
-    expect(Object.keys(doc.body.paths as Record<string, unknown>).some((p) => p.endsWith("/apps-stats"))).toBe(
-      true,
-    );
+    expect(
+      Object.keys(doc.body.paths as Record<string, unknown>).some((p) => p.endsWith("/apps-stats")),
+    ).toBe(true);
   });
 });
