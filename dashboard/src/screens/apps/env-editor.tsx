@@ -11,10 +11,9 @@ export interface EnvEditorProps {
   apiError: (name: string) => string | undefined;
 }
 
-let nextKey = 1;
-/** A blank row with a key no other row of this page has. */
-export function blankEnvRow(): EnvRow {
-  return { key: nextKey++, name: "", value: "" };
+/** A blank row whose key none of `rows` has. */
+export function blankEnvRow(rows: readonly EnvRow[] = []): EnvRow {
+  return { key: Math.max(0, ...rows.map((r) => r.key)) + 1, name: "", value: "" };
 }
 
 /**
@@ -78,7 +77,7 @@ export function EnvEditor({ rows, onChange, problems, apiError }: EnvEditorProps
           </div>
         );
       })}
-      <Button onClick={() => onChange([...rows, blankEnvRow()])}>Add variable</Button>
+      <Button onClick={() => onChange([...rows, blankEnvRow(rows)])}>Add variable</Button>
     </fieldset>
   );
 }
