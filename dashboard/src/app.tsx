@@ -2,6 +2,9 @@ import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { useAuth } from "./auth";
 import { Button } from "./components/button";
 import { Notice } from "./components/notice";
+import { AppPage } from "./screens/app/app-page";
+import { AppsListScreen } from "./screens/apps/apps-list-screen";
+import { NewAppScreen } from "./screens/apps/new-app-screen";
 import { LoginScreen } from "./screens/auth/login-screen";
 import { SignupScreen } from "./screens/auth/signup-screen";
 import { NotFoundScreen } from "./screens/not-found-screen";
@@ -63,6 +66,15 @@ function Shell() {
           </Route>
           <Route path="/signup">
             <Redirect to="/apps" replace />
+          </Route>
+          <Route path="/apps">
+            <AppsListScreen />
+          </Route>
+          <Route path="/apps/new">
+            <NewAppScreen />
+          </Route>
+          <Route<{ slug: string; tab?: string; id?: string }> path="/apps/:slug/:tab?/:id?">
+            {(p) => <AppPage key={p.slug} slug={p.slug} tab={p.tab} id={p.id} />}
           </Route>
           <Route>
             <NotFoundScreen />
