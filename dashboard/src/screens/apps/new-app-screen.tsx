@@ -14,7 +14,7 @@ import { deployCommand } from "./cli-commands";
 import { deriveSlug, slugProblem } from "./derive-slug";
 import { blankEnvRow, EnvEditor } from "./env-editor";
 import { checkEnvRows, type EnvRow } from "./env-rows";
-import { planRoom, withMessageField } from "./stats-format";
+import { planRoom } from "./stats-format";
 
 /** The fields of this form, as the API names them in its errors. */
 const FIELDS = ["name", "slug", "cpu_millicores", "memory_mb", "env", "image"] as const;
@@ -43,27 +43,23 @@ export function NewAppScreen() {
   const effectiveSlug = slug.trim() || deriveSlug(name);
 
   const submit = useAction(async () => {
-    try {
-      let app = created;
-      if (!app) {
-        const body: Record<string, unknown> = {
-          name,
-          cpu_millicores: Number(cpu),
-          memory_mb: Number(memory),
-        };
-        if (slug.trim()) body.slug = slug.trim();
-        const env = checkEnvRows(rows);
-        if (env.ok && Object.keys(env.env).length > 0) body.env = env.env;
-        app = (await api.post<{ app: App }>("/apps", body)).app;
-        setCreated(app);
-      }
-      if (image.trim()) {
-        await api.post<DeploymentResponse>(`/apps/${seg(app.slug)}/deployments`, { image: image.trim() });
-      }
-      navigate(`/apps/${seg(app.slug)}`);
-    } catch (err) {
-      throw withMessageField(err, FIELDS);
+    let app = created;
+    if (!app) {
+      const body: Record<string, unknown> = {
+        name,
+        cpu_millicores: Number(cpu),
+        memory_mb: Number(memory),
+      };
+      if (slug.trim()) body.slug = slug.trim();
+      const env = checkEnvRows(rows);
+      if (env.ok && Object.keys(env.env).length > 0) body.env = env.env;
+      app = (await api.post<{ app: App }>("/apps", body)).app;
+      setCreated(app);
     }
+    if (image.trim()) {
+      await api.post<DeploymentResponse>(`/apps/${seg(app.slug)}/deployments`, { image: image.trim() });
+    }
+    navigate(`/apps/${seg(app.slug)}`);
   });
 
   const onSubmit = (e: FormEvent) => {

@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../api/client";
-import {
-  cpuOfLimit,
-  formatCpuPct,
-  formatDuration,
-  formatMbps,
-  planRoom,
-  withMessageField,
-} from "./stats-format";
+import { cpuOfLimit, formatCpuPct, formatDuration, formatMbps, planRoom } from "./stats-format";
 
 describe("live stats and deployment display", () => {
   it("shows CPU as a percentage of one CPU and relative to the app's limit", () => {
@@ -39,23 +31,5 @@ describe("live stats and deployment display", () => {
       usage: { apps: 1, cpu_millicores: 250, memory_mb: 600 },
     };
     expect(planRoom(me)).toEqual({ apps: 2, cpu_millicores: 750, memory_mb: 0 });
-  });
-
-  it("places a plan_limit error on the field its message names, and only a known one", () => {
-    const known = ["cpu_millicores", "memory_mb"];
-    const plan = new ApiError(403, "plan_limit", "memory_mb: the free plan allows 512 MB over all apps");
-    const placed = withMessageField(plan, known) as ApiError;
-    expect([placed.field, placed.code, placed.message, placed.status]).toEqual([
-      "memory_mb",
-      "plan_limit",
-      plan.message,
-      403,
-    ]);
-    const apps = new ApiError(403, "plan_limit", "apps: the free plan allows at most 3 apps");
-    expect(withMessageField(apps, known)).toBe(apps);
-    const named = new ApiError(400, "invalid_request", "name: too long", "name");
-    expect(withMessageField(named, known)).toBe(named);
-    const other = new Error("boom");
-    expect(withMessageField(other, known)).toBe(other);
   });
 });

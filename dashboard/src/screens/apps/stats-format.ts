@@ -1,4 +1,3 @@
-import { ApiError } from "../../api/client";
 import type { Me } from "../../api/types";
 import { formatPercent } from "../../format";
 
@@ -51,17 +50,4 @@ export function planRoom(me: Pick<Me, "plan" | "usage">): PlanRoom {
     cpu_millicores: Math.max(0, me.plan.max_cpu_millicores - me.usage.cpu_millicores),
     memory_mb: Math.max(0, me.plan.max_memory_mb - me.usage.memory_mb),
   };
-}
-
-/**
- * The API error with its `field` filled in when only its message names it:
- * a `plan_limit` answer says `cpu_millicores: the free plan allows ...`
- * without a `field`. Only a prefix among `known` counts; any other error is
- * returned unchanged.
- */
-export function withMessageField(err: unknown, known: readonly string[]): unknown {
-  if (!(err instanceof ApiError) || err.field) return err;
-  const m = /^([a-z_]+): /.exec(err.message);
-  if (!m || !known.includes(m[1]!)) return err;
-  return new ApiError(err.status, err.code, err.message, m[1], err.retryAfterS);
 }
