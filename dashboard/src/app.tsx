@@ -2,9 +2,12 @@ import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { useAuth } from "./auth";
 import { Button } from "./components/button";
 import { Notice } from "./components/notice";
+import { AccountScreen } from "./screens/account/account-screen";
+import { AdminScreen } from "./screens/admin/admin-screen";
 import { LoginScreen } from "./screens/auth/login-screen";
 import { SignupScreen } from "./screens/auth/signup-screen";
 import { NotFoundScreen } from "./screens/not-found-screen";
+import { WebhooksScreen } from "./screens/webhooks/webhooks-screen";
 
 interface NavItem {
   href: string;
@@ -64,6 +67,13 @@ function Shell() {
           <Route path="/signup">
             <Redirect to="/apps" replace />
           </Route>
+          <Route path="/account">
+            <AccountScreen />
+          </Route>
+          <Route path="/webhooks">
+            <WebhooksScreen />
+          </Route>
+          <Route path="/admin/:tab?">{(params) => <AdminScreen tab={params.tab} />}</Route>
           <Route>
             <NotFoundScreen />
           </Route>
