@@ -62,7 +62,7 @@ export function SessionsCard() {
                     ) : (
                       <ConfirmButton
                         label="Sign out"
-                        question="Sign this browser out?"
+                        question="Sign that session out?"
                         danger
                         busy={revoke.pending}
                         onConfirm={() => revoke.run(s)}
