@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { api } from "../../api/client";
+import { useUser } from "../../auth";
 import { Button } from "../../components/button";
 import { Field } from "../../components/field";
 import { Notice } from "../../components/notice";
@@ -11,6 +12,7 @@ import { useAction } from "../../hooks/use-action";
  * `onChanged` re-reads the account so the page carries on with the new cookie.
  */
 export function PasswordCard({ onChanged }: { onChanged: () => Promise<void> }) {
+  const user = useUser();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [done, setDone] = useState(false);
@@ -34,6 +36,8 @@ export function PasswordCard({ onChanged }: { onChanged: () => Promise<void> }) 
           {done && "Password changed. Every other session and API token was signed out."}
         </Notice>
         <Notice kind="error">{change.formError(["current_password", "new_password"])}</Notice>
+        {/* For password managers: which account's password this is. */}
+        <input hidden readOnly name="username" autoComplete="username" value={user.email} />
         <Field
           label="Current password"
           type="password"

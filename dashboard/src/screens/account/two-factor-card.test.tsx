@@ -19,14 +19,24 @@ function json(status: number, body: unknown): Promise<Response> {
   );
 }
 
-/** A fake API: /me, set-up (expiring after `setupMs`), and enable answering `enableAnswer`. */
-function fakeApi(opts: { setupMs?: number; enable?: () => Promise<Response> } = {}) {
+/** A fake API: /me, set-up (expiring after `setupMs`), enable and disable answering as told. */
+function fakeApi(
+  opts: {
+    setupMs?: number;
+    totpOn?: boolean;
+    enable?: () => Promise<Response>;
+    disable?: (body: unknown) => Promise<Response>;
+  } = {},
+) {
   const calls: string[] = [];
   vi.stubGlobal("fetch", (url: string, init: RequestInit) => {
     const key = `${init.method} ${url}`;
     calls.push(key);
     if (key === "GET /api/v1/me") {
-      return json(200, { user: USER, plan: {}, usage: {} });
+      return json(200, { user: { ...USER, totp_enabled: opts.totpOn ?? false }, plan: {}, usage: {} });
+    }
+    if (key === "POST /api/v1/me/totp/disable" && opts.disable) {
+      return opts.disable(JSON.parse(init.body as string));
     }
     if (key === "POST /api/v1/me/totp/setup") {
       return json(200, {
@@ -124,5 +134,24 @@ describe("TwoFactorCard", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("wrong or already used code");
     expect(input.getAttribute("aria-invalid")).toBe("true");
     screen.getByTestId("totp-secret");
+  });
+
+  it("turns 2FA off with a current code and says other sessions were signed out", async () => {
+    const sent: unknown[] = [];
+    fakeApi({
+      totpOn: true,
+      disable: (body) => {
+        sent.push(body);
+        return json(200, { user: USER });
+      },
+    });
+    renderCard();
+    const input = await screen.findByLabelText("6-digit code from your authenticator app");
+    fireEvent.change(input, { target: { value: "654321" } });
+    fireEvent.click(screen.getByRole("button", { name: "Turn off two-factor authentication" }));
+    await screen.findByText(
+      /Two-factor authentication is off. Every other session and API token was signed out./,
+    );
+    expect(sent).toEqual([{ code: "654321" }]);
   });
 });
