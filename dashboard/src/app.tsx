@@ -5,9 +5,12 @@ import { Notice } from "./components/notice";
 import { AppPage } from "./screens/app/app-page";
 import { AppsListScreen } from "./screens/apps/apps-list-screen";
 import { NewAppScreen } from "./screens/apps/new-app-screen";
+import { AccountScreen } from "./screens/account/account-screen";
+import { AdminScreen } from "./screens/admin/admin-screen";
 import { LoginScreen } from "./screens/auth/login-screen";
 import { SignupScreen } from "./screens/auth/signup-screen";
 import { NotFoundScreen } from "./screens/not-found-screen";
+import { WebhooksScreen } from "./screens/webhooks/webhooks-screen";
 
 interface NavItem {
   href: string;
@@ -76,6 +79,13 @@ function Shell() {
           <Route<{ slug: string; tab?: string; id?: string }> path="/apps/:slug/:tab?/:id?">
             {(p) => <AppPage key={p.slug} slug={p.slug} tab={p.tab} id={p.id} />}
           </Route>
+          <Route path="/account">
+            <AccountScreen />
+          </Route>
+          <Route path="/webhooks">
+            <WebhooksScreen />
+          </Route>
+          <Route path="/admin/:tab?">{(params) => <AdminScreen tab={params.tab} />}</Route>
           <Route>
             <NotFoundScreen />
           </Route>
