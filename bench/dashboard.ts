@@ -90,6 +90,8 @@ export async function runDashboard(flags: Map<string, string>): Promise<void> {
       await ctx.addCookies([{ name: "wh_session", value: cookieValue, url }]);
       return ctx;
     };
+    /** When each request of a cold SPA load finished (ms since navigation), per run. */
+    let steps = new Map<string, number[]>();
     const measure = async (ctx: BrowserContext, target: string): Promise<number> => {
       const page = await ctx.newPage();
       await page.goto(target, { waitUntil: "commit" });
@@ -104,6 +106,9 @@ export async function runDashboard(flags: Map<string, string>): Promise<void> {
         },
       );
       const value = (await ms.jsonValue()) as number;
+      for (const [name, at] of Object.entries(await page.evaluate(milestones))) {
+        (steps.get(name) ?? steps.set(name, []).get(name)!).push(at);
+      }
       await page.close();
       return value;
     };
@@ -121,10 +126,13 @@ export async function runDashboard(flags: Map<string, string>): Promise<void> {
     const warmBase = await newContext();
     await measure(warmOurs, `${url}/apps`);
     await measure(warmBase, `${baseUrl}/apps`);
+    const coldSteps = new Map<string, number[]>();
     for (let i = 0; i < runs; i++) {
       // Interleaved, so drift on the shared machine hits both alike.
       const a = await newContext();
+      steps = coldSteps;
       series.oursCold.push(await measure(a, `${url}/apps`));
+      steps = new Map();
       await a.close();
       const b = await newContext();
       series.baseCold.push(await measure(b, `${baseUrl}/apps`));
@@ -148,6 +156,12 @@ export async function runDashboard(flags: Map<string, string>): Promise<void> {
     console.log(
       `ratio ours/baseline (p50): cold ${fmtNum(p50(series.oursCold) / p50(series.baseCold))}, warm ${fmtNum(p50(series.oursWarm) / p50(series.baseWarm))}`,
     );
+    console.log(
+      "where a cold load of ours spends its time (p50, ms since navigation, when each answer ended):",
+    );
+    for (const [name, xs] of [...coldSteps].sort((x, y) => p50(x[1]) - p50(y[1]))) {
+      console.log(`  ${fmtNum(p50(xs)).padStart(7)} ms  ${name}`);
+    }
     await warmOurs.close();
     await warmBase.close();
   } finally {
@@ -176,6 +190,36 @@ function rowsPaintedAt({ sel, n }: { sel: string; n: number }): Promise<number |
   return new Promise<number | false>((resolve) =>
     g.requestAnimationFrame(() => resolve(g.performance.now())),
   );
+}
+
+/**
+ * Runs in the page: when the document and each resource finished loading,
+ * in ms since navigation start, keyed by path (hashed asset names shortened
+ * to their kind).
+ */
+function milestones(): Record<string, number> {
+  interface Timing {
+    name: string;
+    responseEnd: number;
+  }
+  const g = globalThis as unknown as {
+    performance: { getEntriesByType(type: string): Timing[] };
+    location: { origin: string };
+  };
+  const out: Record<string, number> = {};
+  for (const e of [
+    ...g.performance.getEntriesByType("navigation"),
+    ...g.performance.getEntriesByType("resource"),
+  ]) {
+    const p = e.name.startsWith(g.location.origin) ? e.name.slice(g.location.origin.length) : e.name;
+    const key = p.startsWith("/assets/")
+      ? `asset ${p.slice(p.lastIndexOf(".") + 1)}`
+      : p.startsWith("/api/")
+        ? `GET ${p}`
+        : `document ${p}`;
+    out[key] = Math.max(out[key] ?? 0, e.responseEnd);
+  }
+  return out;
 }
 
 /** Signs up the first (admin) account, lifts its plan's app limit, creates `n` apps; returns the cookie. */
