@@ -3,6 +3,8 @@ import type { DB } from "../db/schema.js";
 
 /** How long an answer about one app is trusted before it is asked again. */
 export const OWNERSHIP_TTL_MS = 5000;
+/** Lookups waiting that make a batch go out without waiting for the end of the event-loop turn. */
+const FLUSH_AT = 64;
 /** Share of the TTL after which an answer still in use is refreshed in the background. */
 const REFRESH_AHEAD = 0.6;
 
@@ -45,14 +47,27 @@ export class OwnershipQuery {
     });
   }
 
+  /**
+   * A batch goes out at the end of this event-loop turn (setImmediate), or
+   * at once when FLUSH_AT lookups are waiting: under a flood one turn reads
+   * every socket with data and can last seconds, and every connection
+   * waiting on its answer holds its messages that long.
+   */
   private schedule(): void {
-    if (this.scheduled || this.running || this.pending.length === 0) return;
+    if (this.running || this.pending.length === 0) return;
+    if (this.pending.length >= FLUSH_AT) {
+      void this.flush();
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => void this.flush());
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.running && this.pending.length > 0) void this.flush();
+    });
   }
 
   private async flush(): Promise<void> {
-    this.scheduled = false;
     this.running = true;
     const batch = this.pending;
     this.pending = [];
