@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import os from "node:os";
 import path from "node:path";
 import { WebSocketServer, type RawData } from "ws";
@@ -183,6 +184,42 @@ function readMemory(): MemorySample {
   return { rss: m.rss, heap: m.heapUsed + m.external };
 }
 
+/**
+ * With HUB_BENCH_PROFILE_DIR=<dir> in the environment, each server
+ * CPU-profiles its first timed phase (ours: from the first `reset` to the
+ * first `report`, the flat-out run; bare: from `reset` to `stop`) and writes
+ * it to <dir>/hub-<mode>.cpuprofile (Chrome DevTools format). Bench-only.
+ */
+class PhaseProfiler {
+  private session: Session | undefined;
+  private done = false;
+
+  constructor(private readonly file: string | undefined) {}
+
+  async begin(): Promise<void> {
+    if (!this.file || this.session || this.done) return;
+    this.session = new Session();
+    this.session.connect();
+    await this.session.post("Profiler.enable");
+    await this.session.post("Profiler.setSamplingInterval", { interval: 200 });
+    await this.session.post("Profiler.start");
+  }
+
+  async end(): Promise<void> {
+    const session = this.session;
+    if (!this.file || !session || this.done) return;
+    this.done = true;
+    const { profile } = await session.post("Profiler.stop");
+    session.disconnect();
+    await writeFile(this.file, JSON.stringify(profile));
+  }
+}
+
+const profileDir = process.env.HUB_BENCH_PROFILE_DIR;
+const profiler = new PhaseProfiler(
+  profileDir ? path.join(profileDir, `hub-${process.argv[2] ?? "unknown"}.cpuprofile`) : undefined,
+);
+
 async function handle(
   server: Running,
   counter: Counter,
@@ -195,11 +232,13 @@ async function handle(
     case "memory":
       return settledMemory();
     case "reset":
+      await profiler.begin();
       counter.reset();
       return {};
     case "wait":
       return counter.wait(req.count, req.stallMs);
     case "report":
+      await profiler.end();
       return {
         handled: counter.handled,
         ...counter.percentiles(),
@@ -208,6 +247,7 @@ async function handle(
         logged: server.logged(),
       } satisfies Report;
     case "stop":
+      await profiler.end();
       await server.stop();
       return {};
   }

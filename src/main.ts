@@ -107,11 +107,14 @@ export function buildControlPlane(
   overrides: BuildOverrides = {},
 ): ControlPlane {
   const now = overrides.now ?? ((): Date => new Date());
+  // The same clock in epoch ms, for the per-message paths: Date.now allocates nothing.
+  const nowOverride = overrides.now;
+  const nowMs = nowOverride ? (): number => nowOverride().getTime() : Date.now;
   const kdb = (overrides.kyselyPlugins ?? []).reduce((k, p) => k.withPlugin(p), db.kysely);
   const secretBox = new SecretBox(config.api_server.secret);
-  const jwt = new WorkerJwt({ masterSecret: config.api_server.secret, now: () => now().getTime() });
+  const jwt = new WorkerJwt({ masterSecret: config.api_server.secret, now: nowMs });
   const auth = new WorkerAuth({ db: kdb, jwt, secretBox, masterSecret: config.api_server.secret });
-  const stats = new StatsStore({ now: () => now().getTime() });
+  const stats = new StatsStore({ now: nowMs });
   const logBus = new MemoryLogBus();
   // Webhook deliveries are the events' way out: the dispatcher is the Publisher every part is given.
   const webhooks = new WebhookDispatcher({
@@ -130,7 +133,7 @@ export function buildControlPlane(
     stats,
     envelopeKey: (w) => auth.envelopeKey(w),
     loadJob: (jobId) => loadJobPayload(kdb, secretBox, jobId),
-    now: () => now().getTime(),
+    now: nowMs,
     ...overrides.hub,
   });
   // App changes seen by the hub drop the proxy-config cache of this replica.

@@ -7,7 +7,8 @@ import type { HeartbeatPayload } from "../protocol/messages-worker.js";
 export const HEARTBEAT_FLUSH_INTERVAL_MS = 1000;
 
 interface Beat {
-  at: Date;
+  /** Epoch ms. */
+  at: number;
   runningApps: number;
   agentVersion: string;
 }
@@ -30,10 +31,12 @@ export class HeartbeatBatcher implements Service {
   readonly name = "heartbeat-batcher";
   private pending = new Map<number, Beat>();
   private readonly loop: Loop<number>;
-  private readonly now: () => Date;
+  /** Epoch ms (no Date per beat unless a test clock is given). */
+  private readonly nowMs: () => number;
 
   constructor(private readonly opts: HeartbeatBatcherOptions) {
-    this.now = opts.now ?? (() => new Date());
+    const now = opts.now;
+    this.nowMs = now ? (): number => now().getTime() : Date.now;
     this.loop = new Loop({
       name: this.name,
       intervalMs: opts.intervalMs ?? HEARTBEAT_FLUSH_INTERVAL_MS,
@@ -42,13 +45,25 @@ export class HeartbeatBatcher implements Service {
     });
   }
 
-  /** Records a heartbeat; the latest one per worker wins. */
+  /**
+   * Records a heartbeat; the latest one per worker wins. A worker that beats
+   * again before the flush has its pending beat overwritten in place, so
+   * beats allocate at most one object per worker per flush.
+   */
   beat(workerId: number, payload: HeartbeatPayload): void {
-    this.pending.set(workerId, {
-      at: this.now(),
-      runningApps: payload.running_apps,
-      agentVersion: payload.agent_version,
-    });
+    const at = this.nowMs();
+    const beat = this.pending.get(workerId);
+    if (!beat) {
+      this.pending.set(workerId, {
+        at,
+        runningApps: payload.running_apps,
+        agentVersion: payload.agent_version,
+      });
+      return;
+    }
+    beat.at = at;
+    beat.runningApps = payload.running_apps;
+    beat.agentVersion = payload.agent_version;
   }
 
   /** Writes pending heartbeats in one UPDATE; returns how many workers it covered. */
@@ -62,7 +77,7 @@ export class HeartbeatBatcher implements Service {
     const versions: string[] = [];
     for (const [id, beat] of batch) {
       ids.push(id);
-      ats.push(beat.at.toISOString());
+      ats.push(new Date(beat.at).toISOString());
       running.push(beat.runningApps);
       versions.push(beat.agentVersion);
     }

@@ -13,6 +13,9 @@ export interface LiveAppStats {
   updatedAt: Date;
 }
 
+/** LiveAppStats without the Date: what `putSample` takes, with the time as epoch ms beside it. */
+export type StatsSample = Omit<LiveAppStats, "updatedAt">;
+
 export interface StatsStoreOptions {
   /** Milliseconds an entry stays readable after its `put`; default {@link STATS_TTL_MS}. */
   ttlMs?: number;
@@ -20,7 +23,12 @@ export interface StatsStoreOptions {
   now?: () => number;
 }
 
-/** One app's stats as stored: flat, with `updatedAt` as epoch ms, so a put allocates one object. */
+/**
+ * One app's stats as stored: flat, with `updatedAt` as epoch ms. A put
+ * overwrites the app's entry in place, so the stream of app_stats allocates
+ * nothing long-lived: at thousands of puts a second, fresh entries outlived
+ * the young generation and filled the old one with garbage to collect.
+ */
 interface Entry {
   cpuPct: number;
   memBytes: number;
@@ -60,18 +68,35 @@ export class StatsStore {
 
   /** Stores `stats` for `appId`, replacing any earlier entry; may first sweep stale entries. */
   put(appId: number, stats: LiveAppStats): void {
+    this.putSample(appId, stats, stats.updatedAt.getTime());
+  }
+
+  /** `put` with the snapshot time given as epoch ms (the app_stats path: no Date per app). */
+  putSample(appId: number, sample: StatsSample, updatedAtMs: number): void {
     const now = this.#now();
     if (now - this.#lastSweep >= this.#ttlMs) this.#sweep(now);
-    this.#entries.set(appId, {
-      cpuPct: stats.cpuPct,
-      memBytes: stats.memBytes,
-      memLimit: stats.memLimit,
-      netMbps: stats.netMbps,
-      netTotalBytes: stats.netTotalBytes,
-      diskMbps: stats.diskMbps,
-      updatedAtMs: stats.updatedAt.getTime(),
-      putAt: now,
-    });
+    const entry = this.#entries.get(appId);
+    if (!entry) {
+      this.#entries.set(appId, {
+        cpuPct: sample.cpuPct,
+        memBytes: sample.memBytes,
+        memLimit: sample.memLimit,
+        netMbps: sample.netMbps,
+        netTotalBytes: sample.netTotalBytes,
+        diskMbps: sample.diskMbps,
+        updatedAtMs,
+        putAt: now,
+      });
+      return;
+    }
+    entry.cpuPct = sample.cpuPct;
+    entry.memBytes = sample.memBytes;
+    entry.memLimit = sample.memLimit;
+    entry.netMbps = sample.netMbps;
+    entry.netTotalBytes = sample.netTotalBytes;
+    entry.diskMbps = sample.diskMbps;
+    entry.updatedAtMs = updatedAtMs;
+    entry.putAt = now;
   }
 
   /** The app's stats if they were put less than ttl ago, else undefined. */

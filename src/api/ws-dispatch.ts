@@ -73,18 +73,21 @@ export function createDispatcher(deps: DispatchDeps): MessageHandler {
   };
 
   const putStats = (p: AppStatsPayload, owned: ReadonlySet<number>): void => {
-    const at = now();
+    const at = now().getTime();
     for (const a of p.apps) {
       if (!owned.has(a.app_id)) continue;
-      deps.stats.put(a.app_id, {
-        cpuPct: a.cpu_pct,
-        memBytes: a.mem_bytes,
-        memLimit: a.mem_limit_bytes,
-        netMbps: a.net_mbps,
-        netTotalBytes: a.net_total_bytes,
-        diskMbps: a.disk_mbps,
-        updatedAt: at,
-      });
+      deps.stats.putSample(
+        a.app_id,
+        {
+          cpuPct: a.cpu_pct,
+          memBytes: a.mem_bytes,
+          memLimit: a.mem_limit_bytes,
+          netMbps: a.net_mbps,
+          netTotalBytes: a.net_total_bytes,
+          diskMbps: a.disk_mbps,
+        },
+        at,
+      );
     }
   };
 

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from "node:crypto";
 import type { Envelope } from "./envelope.js";
 import { parseEnvelope, peekSeq, signEnvelope, verifyEnvelope } from "./envelope.js";
 import type { ProtocolErrorCode } from "./errors.js";
@@ -49,7 +50,8 @@ export type DecodeResult<In extends SchemaMap> =
  */
 export class EnvelopeCodec<In extends SchemaMap, Out extends SchemaMap> {
   readonly connId: string;
-  readonly #key: Buffer;
+  /** The key as a KeyObject, made once: see EnvelopeKey. */
+  readonly #key: KeyObject;
   readonly #inbound: In;
   readonly #now: () => number;
   readonly #maxSkewMs: number;
@@ -58,7 +60,7 @@ export class EnvelopeCodec<In extends SchemaMap, Out extends SchemaMap> {
 
   constructor(options: EnvelopeCodecOptions<In, Out>) {
     this.connId = options.connId;
-    this.#key = options.key;
+    this.#key = createSecretKey(options.key);
     this.#inbound = options.inbound;
     this.#now = options.now ?? Date.now;
     this.#maxSkewMs = options.maxSkewMs ?? MAX_CLOCK_SKEW_MS;

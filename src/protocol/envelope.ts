@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 
 import { z } from "zod";
 
@@ -57,7 +57,14 @@ export function signingString(connId: string, env: UnsignedEnvelope): string {
   ].join("\n");
 }
 
-function hmacHex(key: Buffer, connId: string, env: UnsignedEnvelope): string {
+/**
+ * An envelope key: the raw bytes, or the same bytes as a secret KeyObject
+ * (`createSecretKey`), which a connection makes once: createHmac then skips
+ * preparing the key bytes on every envelope (about a quarter of its cost).
+ */
+export type EnvelopeKey = Buffer | KeyObject;
+
+function hmacHex(key: EnvelopeKey, connId: string, env: UnsignedEnvelope): string {
   return createHmac("sha256", key).update(signingString(connId, env), "utf8").digest("hex");
 }
 
@@ -69,7 +76,7 @@ const SIG_HEX_LENGTH = 64;
  * string under `key` (the worker's envelope key). Throws if `fields` would not
  * pass `envelopeSchema`, so we never send what the peer must reject.
  */
-export function signEnvelope(key: Buffer, connId: string, fields: UnsignedEnvelope): Envelope {
+export function signEnvelope(key: EnvelopeKey, connId: string, fields: UnsignedEnvelope): Envelope {
   const env = { ...fields, sig: hmacHex(key, connId, fields) };
   envelopeSchema.parse(env);
   return env;
@@ -82,7 +89,7 @@ export function signEnvelope(key: Buffer, connId: string, fields: UnsignedEnvelo
  * so equal bytes mean equal strings, and only `sig`'s length (public: it is
  * on the wire) decides whether the compare runs at all.
  */
-export function verifyEnvelope(key: Buffer, connId: string, env: Envelope): boolean {
+export function verifyEnvelope(key: EnvelopeKey, connId: string, env: Envelope): boolean {
   const given = Buffer.from(env.sig, "utf8");
   if (given.length !== SIG_HEX_LENGTH) return false;
   return timingSafeEqual(Buffer.from(hmacHex(key, connId, env), "latin1"), given);
