@@ -4,6 +4,8 @@ import { Button } from "./components/button";
 import { Notice } from "./components/notice";
 import { LoginScreen } from "./screens/auth/login-screen";
 import { SignupScreen } from "./screens/auth/signup-screen";
+import { AlertsScreen } from "./screens/alerts/alerts-screen";
+import { AppTabRoute, OBS_TABS } from "./screens/app/app-tab-route";
 import { NotFoundScreen } from "./screens/not-found-screen";
 
 interface NavItem {
@@ -63,6 +65,14 @@ function Shell() {
           </Route>
           <Route path="/signup">
             <Redirect to="/apps" replace />
+          </Route>
+          <Route path="/alerts">
+            <AlertsScreen />
+          </Route>
+          <Route path="/apps/:slug/:tab">
+            {(p: { slug: string; tab: string }) =>
+              OBS_TABS.includes(p.tab) ? <AppTabRoute slug={p.slug} tab={p.tab} /> : <NotFoundScreen />
+            }
           </Route>
           <Route>
             <NotFoundScreen />

@@ -5,14 +5,20 @@
  */
 
 /**
- * C0 controls except tab (U+0000–U+0008, U+000A–U+001F), DEL (U+007F), C1
- * (U+0080–U+009F), the bidi embeddings and overrides (U+202A–U+202E) and the
- * bidi isolates (U+2066–U+2069).
+ * True for C0 controls except tab (U+0000–U+0008, U+000A–U+001F), DEL
+ * (U+007F), C1 (U+0080–U+009F), the bidi embeddings and overrides
+ * (U+202A–U+202E) and the bidi isolates (U+2066–U+2069).
  */
-const NEUTRALISED = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+export function isNeutralised(code: number): boolean {
+  return (
+    (code <= 0x1f && code !== 0x09) ||
+    (code >= 0x7f && code <= 0x9f) ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
 
-function escapeText(ch: string): string {
-  const code = ch.charCodeAt(0);
+function escapeText(code: number): string {
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
 }
 
@@ -22,5 +28,13 @@ function escapeText(ch: string): string {
  * A backslash is kept as is: the result is for reading, not for parsing back.
  */
 export function neutraliseControls(line: string): string {
-  return line.replace(NEUTRALISED, escapeText);
+  let out = "";
+  let kept = 0;
+  for (let i = 0; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (!isNeutralised(code)) continue;
+    out += line.slice(kept, i) + escapeText(code);
+    kept = i + 1;
+  }
+  return kept === 0 ? line : out + line.slice(kept);
 }
