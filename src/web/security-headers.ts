@@ -31,7 +31,11 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 export function installSecurityHeaders(app: FastifyInstance, opts: { https: boolean }): void {
   app.addHook("onSend", (_request, reply, payload, done) => {
     const type = String(reply.getHeader("content-type") ?? "");
-    reply.header("content-security-policy", type.startsWith("text/html") ? DASHBOARD_CSP : API_CSP);
+    // A 304 has no body and no type, and its headers replace the cached response's (RFC 9111
+    // 4.3.4): a deny-all CSP on it would turn a reloaded dashboard page blank. It keeps the cached one.
+    if (reply.statusCode !== 304) {
+      reply.header("content-security-policy", type.startsWith("text/html") ? DASHBOARD_CSP : API_CSP);
+    }
     reply.header("x-content-type-options", "nosniff");
     reply.header("referrer-policy", "no-referrer");
     reply.header("x-frame-options", "DENY");

@@ -53,6 +53,19 @@ describe("serving the built dashboard", () => {
     }
   });
 
+  it("revalidates index.html with a 304 that keeps the cached page's CSP (a reload is not blank)", async () => {
+    const first = await fetch(`${cp.url}/apps/my-app/alerts`);
+    const etag = first.headers.get("etag") ?? "";
+    expect(etag).not.toBe("");
+    // A browser's reload; without an explicit Cache-Control, fetch would add no-cache.
+    const again = await fetch(`${cp.url}/apps/my-app/alerts`, {
+      headers: { "if-none-match": etag, "cache-control": "max-age=0" },
+    });
+    expect(again.status).toBe(304);
+    expect(again.headers.get("content-security-policy")).toBeNull();
+    expect(again.headers.get("x-frame-options")).toBe("DENY");
+  });
+
   it("serves hashed assets as immutable, with the deny-all CSP", async () => {
     const res = await fetch(`${cp.url}/assets/app-1a2b.js`);
     expect(res.status).toBe(200);
