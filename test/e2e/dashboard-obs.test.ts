@@ -124,9 +124,10 @@ describe.skipIf(skipReason)("dashboard: logs, usage, domains and alerts", () => 
   it("charts seeded usage over 24 h, 7 d and 90 d with a text summary", async () => {
     const now = Date.now();
     const rows: NewUsageSample[] = [];
-    // A bucket an hour for the last 10 days, and one 60 days ago.
+    // Every bucket of the last 2 days, one an hour for 8 days before, and one 60 days ago.
     const last = Math.floor(now / BUCKET_MS) * BUCKET_MS - BUCKET_MS;
-    for (let i = 0; i < 240; i++) rows.push(sample(last - i * 3_600_000, 20 + (i % 10)));
+    for (let i = 0; i < 576; i++) rows.push(sample(last - i * BUCKET_MS, 20 + (i % 10)));
+    for (let h = 48; h < 240; h++) rows.push(sample(last - h * 3_600_000, 25));
     rows.push(sample(last - 60 * 86_400_000, 95));
     await upsertUsageSamples(fx.cp.t.db.kysely, rows);
 
@@ -168,6 +169,7 @@ describe.skipIf(skipReason)("dashboard: logs, usage, domains and alerts", () => 
       )
       .toBeLessThanOrEqual(375);
     await noHorizontalOverflow(page);
+    await browser.screenshot("app-usage-375");
     await page.setViewportSize({ width: 1280, height: 860 });
 
     function sample(startMs: number, cpuPct: number): NewUsageSample {

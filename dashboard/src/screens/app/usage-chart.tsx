@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import type uPlot from "uplot";
 import { Notice } from "../../components/notice";
 import { loadUPlot } from "./uplot-loader";
-import type { ChartSpec } from "./usage-series";
+import { isolatedIndices, type ChartSpec } from "./usage-series";
 
 const HEIGHT_PX = 220;
 
@@ -52,14 +52,27 @@ export function UsageChart({ x, spec, summary }: { x: number[]; spec: ChartSpec;
                 ...axis,
                 label: spec.axisLabel,
                 labelSize: 18,
-                size: 70,
+                size: 88,
                 values: (_u, splits) => splits.map((v) => spec.format(v)),
               },
             ],
             series: [
               {},
-              { label: "Average", stroke: accent, width: 2, value: (_u, v) => fmt(v) },
-              { label: "Max", stroke: accent, width: 1, dash: [4, 4], value: (_u, v) => fmt(v) },
+              {
+                label: "Average",
+                stroke: accent,
+                width: 2,
+                value: (_u, v) => fmt(v),
+                points: { show: true, size: 5, fill: accent, filter: isolatedIndices(spec.avg) },
+              },
+              {
+                label: "Max",
+                stroke: accent,
+                width: 1,
+                dash: [4, 4],
+                value: (_u, v) => fmt(v),
+                points: { show: true, size: 3, filter: isolatedIndices(spec.max) },
+              },
             ],
           },
           [x, spec.avg, spec.max],

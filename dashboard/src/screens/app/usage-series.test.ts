@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { UsageBucket } from "../../api/obs-types";
-import { bucketsToSeries, describeChart, summarise, usageCharts } from "./usage-series";
+import { bucketsToSeries, describeChart, isolatedIndices, summarise, usageCharts } from "./usage-series";
 
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
 const MIN5 = 300_000;
@@ -45,6 +45,15 @@ describe("bucketsToSeries", () => {
     const s = bucketsToSeries([], 300, T0, T0 + 86_400_000);
     expect(s.x).toHaveLength(289);
     expect(s.cpuAvg.every((v) => v === null)).toBe(true);
+  });
+});
+
+describe("isolatedIndices", () => {
+  it("finds the values with a gap or an edge on both sides", () => {
+    expect(isolatedIndices([1, null, 2, 3, null, 4])).toEqual([0, 5]);
+    expect(isolatedIndices([null, 0, null])).toEqual([1]);
+    expect(isolatedIndices([1, 2])).toEqual([]);
+    expect(isolatedIndices([null, null])).toEqual([]);
   });
 });
 

@@ -148,3 +148,17 @@ export function describeChart(spec: ChartSpec, range: UsageRange): string {
     "."
   );
 }
+
+/**
+ * Indices of values with a gap (or the edge) on both sides: a line cannot
+ * draw them, so the chart marks them as points (an app that ran for one
+ * bucket still shows).
+ */
+export function isolatedIndices(values: Series): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === null) continue;
+    if ((values[i - 1] ?? null) === null && (values[i + 1] ?? null) === null) out.push(i);
+  }
+  return out;
+}
