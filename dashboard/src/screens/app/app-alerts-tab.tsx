@@ -22,13 +22,13 @@ import {
 /**
  * The app's alert rules, one per kind (on/off, threshold, sustain minutes),
  * saved together with PUT /apps/:slug/alert-rules; the API's error is shown
- * beside the input it names. Below, the app's alerts (GET /alerts, those of
- * this app among the account's newest 200).
+ * beside the input it names. Below, the app's alerts, newest 200
+ * (GET /alerts?app=).
  */
 export function AppAlertsTab({ app }: { app: App; reloadApp: () => void }) {
   const rulesPath = `/apps/${seg(app.slug)}/alert-rules`;
   const stored = useApi<AlertRulesResponse>(rulesPath);
-  const alerts = useApi<AlertsResponse>("/alerts", { refreshMs: ALERTS_REFRESH_MS });
+  const alerts = useApi<AlertsResponse>(`/alerts?app=${seg(app.slug)}`, { refreshMs: ALERTS_REFRESH_MS });
   // The user's edits; until the first, the stored rules as drafts.
   const [edited, setEdited] = useState<RuleDraft[] | null>(null);
   const [saved, setSaved] = useState(false);
@@ -50,7 +50,7 @@ export function AppAlertsTab({ app }: { app: App; reloadApp: () => void }) {
     if (drafts) setEdited(drafts.map((d, j) => (j === i ? { ...d, ...patch } : d)));
   };
   const fieldsShown = RULE_KINDS.flatMap((_k, i) => [`rules.${i}.threshold`, `rules.${i}.sustain_minutes`]);
-  const mine = (alerts.data?.alerts ?? []).filter((a) => a.app === app.slug);
+  const mine = alerts.data?.alerts ?? [];
 
   return (
     <section aria-labelledby="alerts-heading">
