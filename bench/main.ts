@@ -1,5 +1,6 @@
 import { ALERTS_USAGE, runAlerts } from "./alerts.js";
 import { parseArgs, UsageError } from "./args.js";
+import { DASHBOARD_USAGE, runDashboard } from "./dashboard.js";
 import { HUB_USAGE, runHub } from "./hub.js";
 import { runScheduler, SCHEDULER_USAGE } from "./scheduler.js";
 import { runWebhooks, WEBHOOKS_USAGE } from "./webhooks.js";
@@ -24,6 +25,7 @@ const BENCHMARKS: ReadonlyMap<string, Benchmark> = new Map([
   ["traefik", { usage: TRAEFIK_USAGE, run: runTraefik }],
   ["alerts", { usage: ALERTS_USAGE, run: runAlerts }],
   ["webhooks", { usage: WEBHOOKS_USAGE, run: runWebhooks }],
+  ["dashboard", { usage: DASHBOARD_USAGE, run: runDashboard }],
 ]);
 
 function usage(): string {

@@ -6,19 +6,20 @@
  */
 export class AppError extends Error {
   readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  /** The request field the error is about (`memory_mb`, `env.FOO`), when there is one. */
+  readonly field: string | undefined;
+  constructor(code: string, message: string, options?: { cause?: unknown; field?: string }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    this.field = options?.field;
   }
 }
 
 /** Input that does not satisfy a schema; `field` names the offending field. */
 export class InvalidRequestError extends AppError {
-  readonly field: string | undefined;
   constructor(message: string, field?: string) {
-    super("invalid_request", message);
-    this.field = field;
+    super("invalid_request", message, field === undefined ? undefined : { field });
   }
 }
 

@@ -2,10 +2,12 @@ import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { useAuth } from "./auth";
 import { Button } from "./components/button";
 import { Notice } from "./components/notice";
+import { AlertsScreen } from "./screens/alerts/alerts-screen";
+import { AppPage } from "./screens/app/app-page";
+import { AppsListScreen } from "./screens/apps/apps-list-screen";
+import { NewAppScreen } from "./screens/apps/new-app-screen";
 import { LoginScreen } from "./screens/auth/login-screen";
 import { SignupScreen } from "./screens/auth/signup-screen";
-import { AlertsScreen } from "./screens/alerts/alerts-screen";
-import { AppTabRoute, OBS_TABS } from "./screens/app/app-tab-route";
 import { NotFoundScreen } from "./screens/not-found-screen";
 
 interface NavItem {
@@ -69,10 +71,14 @@ function Shell() {
           <Route path="/alerts">
             <AlertsScreen />
           </Route>
-          <Route path="/apps/:slug/:tab">
-            {(p: { slug: string; tab: string }) =>
-              OBS_TABS.includes(p.tab) ? <AppTabRoute slug={p.slug} tab={p.tab} /> : <NotFoundScreen />
-            }
+          <Route path="/apps">
+            <AppsListScreen />
+          </Route>
+          <Route path="/apps/new">
+            <NewAppScreen />
+          </Route>
+          <Route<{ slug: string; tab?: string; id?: string }> path="/apps/:slug/:tab?/:id?">
+            {(p) => <AppPage key={p.slug} slug={p.slug} tab={p.tab} id={p.id} />}
           </Route>
           <Route>
             <NotFoundScreen />

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from "fastify";
-import { AppError, InvalidRequestError } from "../errors.js";
+import { AppError } from "../errors.js";
 
 /**
  * The one place where error codes become HTTP statuses. Domain code throws
@@ -47,8 +47,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       const retryAfter = (err as AppError & { retryAfterS?: unknown }).retryAfterS;
       if (typeof retryAfter === "number") reply.header("retry-after", String(Math.ceil(retryAfter)));
       // The worker API's error shape is fixed by the protocol spec: `field` only under /api/.
-      const field =
-        err instanceof InvalidRequestError && request.url.startsWith("/api/") ? err.field : undefined;
+      const field = request.url.startsWith("/api/") ? err.field : undefined;
       return reply.status(statusForCode(err.code)).send(errorBody(err.code, err.message, field));
     }
     const fe = err as FastifyError;

@@ -208,6 +208,17 @@ export function listAppsWithWorkerByUser(db: Kysely<DB>, userId: number): Promis
     .execute();
 }
 
+/** The ids and slugs of the user's apps that are not deleted, oldest first (the live stats of a list). */
+export function listAppSlugsByUser(db: Kysely<DB>, userId: number): Promise<{ id: number; slug: string }[]> {
+  return db
+    .selectFrom("apps")
+    .select(["id", "slug"])
+    .where("user_id", "=", userId)
+    .where("status", "<>", "deleted")
+    .orderBy("id")
+    .execute();
+}
+
 /** One app with its worker's name (the caller has already checked ownership). */
 export function findAppWithWorker(db: Kysely<DB>, appId: number): Promise<AppWithWorker | undefined> {
   return db

@@ -40,6 +40,7 @@ export async function assertWithinPlan(
     throw new AppError(
       "plan_limit",
       `apps: the ${name} plan allows at most ${plan.max_apps} apps and you have ${used.apps}`,
+      { field: "apps" },
     );
   }
   if (
@@ -50,6 +51,7 @@ export async function assertWithinPlan(
       "plan_limit",
       `cpu_millicores: the ${name} plan allows ${plan.max_cpu_millicores} millicores over all apps; ` +
         `your other apps use ${used.cpu_millicores} and this asks for ${want.cpu_millicores}`,
+      { field: "cpu_millicores" },
     );
   }
   if (want.memory_mb !== undefined && used.memory_mb + want.memory_mb > plan.max_memory_mb) {
@@ -57,6 +59,7 @@ export async function assertWithinPlan(
       "plan_limit",
       `memory_mb: the ${name} plan allows ${plan.max_memory_mb} MB over all apps; ` +
         `your other apps use ${used.memory_mb} and this asks for ${want.memory_mb}`,
+      { field: "memory_mb" },
     );
   }
 }

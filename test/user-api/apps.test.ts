@@ -193,7 +193,7 @@ describe("plan limits (free: 3 apps, 1000 millicores, 512 MB)", () => {
     }
     const r = await c.post("/apps", { name: unique("n"), cpu_millicores: 10, memory_mb: 16 });
     expect(r.status).toBe(403);
-    expect(r.body.error).toMatchObject({ code: "plan_limit" });
+    expect(r.body.error).toMatchObject({ code: "plan_limit", field: "apps" });
     expect(r.body.error.message).toMatch(/^apps: .*free.* 3 apps/);
     expect((await c.get("/apps")).body.apps).toHaveLength(3);
   });
@@ -205,9 +205,11 @@ describe("plan limits (free: 3 apps, 1000 millicores, 512 MB)", () => {
     const mem = await c.post("/apps", { name: "b", memory_mb: 257 });
     expect(mem.status).toBe(403);
     expect(mem.body.error.message).toMatch(/^memory_mb: .*512/);
+    expect(mem.body.error.field).toBe("memory_mb");
     const cpu = await c.post("/apps", { name: "b", cpu_millicores: 751, memory_mb: 16 });
     expect(cpu.status).toBe(403);
     expect(cpu.body.error.message).toMatch(/^cpu_millicores: .*1000/);
+    expect(cpu.body.error.field).toBe("cpu_millicores");
     expect((await c.post("/apps", { name: "b", cpu_millicores: 750, memory_mb: 256 })).status).toBe(201);
 
     const raise = await c.patch(`/apps/${a}`, { memory_mb: 300 });

@@ -160,6 +160,7 @@ const MATRIX: Record<string, Row> = {
   "GET /alerts": { kind: "self", path: () => "/alerts", ok: 200 },
   "GET /apps/:slug/usage": { kind: "owned", path: (o) => `/apps/${o.slug}/usage`, ok: 200 },
   "GET /apps/:slug/stats": { kind: "owned", path: (o) => `/apps/${o.slug}/stats`, ok: 200 },
+  "GET /apps-stats": { kind: "self", path: () => "/apps-stats", ok: 200 },
   "GET /webhooks": { kind: "self", path: () => "/webhooks", ok: 200 },
   "POST /webhooks": {
     kind: "self",

@@ -3,6 +3,8 @@ import { Link, useLocation } from "wouter";
 export interface Tab {
   href: string;
   label: string;
+  /** Current only on exactly this path (a parent path whose children are other tabs). */
+  exact?: boolean;
 }
 
 /** A row of page-level tabs (links); the one matching the path is aria-current. */
@@ -12,7 +14,7 @@ export function Tabs({ tabs, label }: { tabs: readonly Tab[]; label: string }) {
     <nav aria-label={label}>
       <ul className="tabs">
         {tabs.map((t) => {
-          const current = location === t.href || location.startsWith(`${t.href}/`);
+          const current = location === t.href || (!t.exact && location.startsWith(`${t.href}/`));
           return (
             <li key={t.href}>
               <Link href={t.href} aria-current={current ? "page" : undefined}>

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { LiveAppStats } from "../../api/stats-store.js";
+import { listAppSlugsByUser } from "../../db/apps.js";
 import { listUsageSamplesInRange, type UsageSampleRow } from "../../db/usage-samples.js";
 import { InvalidRequestError } from "../../errors.js";
 import { BUCKET_MS, bucketStart } from "../../usage/accumulator.js";
@@ -39,6 +41,18 @@ const statsSchema = z.object({
   disk_mbps: z.number(),
   updated_at: isoDate,
 });
+
+function statsDto(s: LiveAppStats): z.infer<typeof statsSchema> {
+  return {
+    cpu_pct: s.cpuPct,
+    mem_bytes: s.memBytes,
+    mem_limit: s.memLimit,
+    net_mbps: s.netMbps,
+    net_total_bytes: s.netTotalBytes,
+    disk_mbps: s.diskMbps,
+    updated_at: iso(s.updatedAt),
+  };
+}
 
 const timestamp = z.iso
   .datetime({ offset: true, message: "must be an RFC 3339 timestamp, e.g. 2025-01-31T12:00:00Z" })
@@ -113,18 +127,26 @@ export function usageRoutes(deps: UserApiDeps): UserRoute[] {
       handler: async ({ principal, params }) => {
         const app = await findOwnedApp(db, principal.user.id, params.slug);
         const s = deps.stats.appStatsLive(app.id);
-        if (!s) return { stats: null };
-        return {
-          stats: {
-            cpu_pct: s.cpuPct,
-            mem_bytes: s.memBytes,
-            mem_limit: s.memLimit,
-            net_mbps: s.netMbps,
-            net_total_bytes: s.netTotalBytes,
-            disk_mbps: s.diskMbps,
-            updated_at: iso(s.updatedAt),
-          },
-        };
+        return { stats: s ? statsDto(s) : null };
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/apps-stats",
+      access: "user",
+      summary:
+        "The live resource usage of all the caller's apps, keyed by slug; an app without fresh stats is left out " +
+        "(one request for a whole list instead of one per app)",
+      tags: ["usage"],
+      schema: { response: { 200: z.object({ stats: z.record(z.string(), statsSchema) }) } },
+      handler: async ({ principal }) => {
+        const apps = await listAppSlugsByUser(db, principal.user.id);
+        const stats: Record<string, z.infer<typeof statsSchema>> = {};
+        for (const a of apps) {
+          const s = deps.stats.appStatsLive(a.id);
+          if (s) stats[a.slug] = statsDto(s);
+        }
+        return { stats };
       },
     }),
   ];

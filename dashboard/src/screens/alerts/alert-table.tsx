@@ -21,7 +21,7 @@ export function AlertTable({
   return (
     <div className="table-wrap">
       <table>
-        <caption className="visually-hidden">{caption}</caption>
+        <caption className="visually-hidden-text">{caption}</caption>
         <thead>
           <tr>
             <th scope="col">Status</th>

@@ -1,7 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { api, seg } from "../../api/client";
 import type { AlertRulesResponse, AlertsResponse } from "../../api/obs-types";
-import type { App } from "../../api/types";
 import { Button } from "../../components/button";
 import { EmptyState } from "../../components/empty-state";
 import { Field } from "../../components/field";
@@ -18,6 +17,7 @@ import {
   SUSTAIN_MIN,
   type RuleDraft,
 } from "./alert-rule-drafts";
+import type { AppTabProps } from "./app-tab-props";
 
 /**
  * The app's alert rules, one per kind (on/off, threshold, sustain minutes),
@@ -25,7 +25,7 @@ import {
  * beside the input it names. Below, the app's alerts, newest 200
  * (GET /alerts?app=).
  */
-export function AppAlertsTab({ app }: { app: App; reloadApp: () => void }) {
+export function AppAlertsTab({ app }: AppTabProps) {
   const rulesPath = `/apps/${seg(app.slug)}/alert-rules`;
   const stored = useApi<AlertRulesResponse>(rulesPath);
   const alerts = useApi<AlertsResponse>(`/alerts?app=${seg(app.slug)}`, { refreshMs: ALERTS_REFRESH_MS });

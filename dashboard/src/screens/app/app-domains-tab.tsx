@@ -1,7 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { api, seg } from "../../api/client";
 import type { Domain, DomainResponse, DomainsResponse } from "../../api/obs-types";
-import type { App } from "../../api/types";
 import { Button } from "../../components/button";
 import { ConfirmButton } from "../../components/confirm-button";
 import { CopyButton } from "../../components/copy-button";
@@ -11,6 +10,7 @@ import { Notice } from "../../components/notice";
 import { TimeText } from "../../components/time-text";
 import { useAction } from "../../hooks/use-action";
 import { useApi } from "../../hooks/use-api";
+import type { AppTabProps } from "./app-tab-props";
 
 interface DomainItemProps {
   slug: string;
@@ -96,7 +96,7 @@ function DomainItem({ slug, domain, onChanged, onRemoved }: DomainItemProps) {
  * shown: add errors beside the hostname field, verify's (what DNS holds)
  * with the domain.
  */
-export function AppDomainsTab({ app }: { app: App; reloadApp: () => void }) {
+export function AppDomainsTab({ app }: AppTabProps) {
   const path = `/apps/${seg(app.slug)}/domains`;
   const list = useApi<DomainsResponse>(path);
   const [hostname, setHostname] = useState("");

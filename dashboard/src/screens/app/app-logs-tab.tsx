@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { seg } from "../../api/client";
-import type { App } from "../../api/types";
 import { Button } from "../../components/button";
 import { EmptyState } from "../../components/empty-state";
 import { Notice } from "../../components/notice";
@@ -15,6 +14,7 @@ import {
   type LogBuffer,
   type LogEntry,
 } from "./log-buffer";
+import type { AppTabProps } from "./app-tab-props";
 
 const TAIL_CHOICES = [100, 500, 1000] as const;
 /** Lines arriving together are rendered together, at most this often. */
@@ -46,7 +46,7 @@ function LogLine({ entry }: { entry: LogEntry }) {
  * control characters are neutralised (log-text.ts) and React renders them
  * as text nodes.
  */
-export function AppLogsTab({ app }: { app: App; reloadApp: () => void }) {
+export function AppLogsTab({ app }: AppTabProps) {
   const [tail, setTail] = useState<number>(100);
   const [generation, setGeneration] = useState(0);
   const [buffer, setBuffer] = useState<LogBuffer>(EMPTY_LOG_BUFFER);

@@ -1,13 +1,13 @@
 import { useMemo, useState } from "react";
 import { seg } from "../../api/client";
 import type { UsageResponse } from "../../api/obs-types";
-import type { App } from "../../api/types";
 import { Button } from "../../components/button";
 import { EmptyState } from "../../components/empty-state";
 import { Notice } from "../../components/notice";
 import { useApi } from "../../hooks/use-api";
 import { UsageChart } from "./usage-chart";
 import { bucketsToSeries, describeChart, USAGE_RANGES, usageCharts, type UsageRange } from "./usage-series";
+import type { AppTabProps } from "./app-tab-props";
 
 /** A new bucket is written every 5 minutes: refreshing faster shows nothing new. */
 const REFRESH_MS = 300_000;
@@ -35,7 +35,7 @@ function rangeEndingNow(value: UsageRange): ChosenRange {
  * buckets over 24 h, 7 d or 90 d. The range's start is fixed when it is
  * chosen; refreshes (every 5 minutes while visible) add the newest buckets.
  */
-export function AppUsageTab({ app }: { app: App; reloadApp: () => void }) {
+export function AppUsageTab({ app }: AppTabProps) {
   const [range, setRange] = useState(() => rangeEndingNow("24h"));
   const from = new Date(range.fromMs).toISOString();
   const usage = useApi<UsageResponse>(`/apps/${seg(app.slug)}/usage?from=${encodeURIComponent(from)}`, {
