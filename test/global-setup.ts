@@ -34,7 +34,9 @@ export default async function setup(): Promise<() => Promise<void>> {
       "--logLevel",
       "warn",
     ],
-    { cwd: root, stdio: "inherit" },
+    // A production build, as `npm run build` makes: vitest sets NODE_ENV=test, which would
+    // otherwise bundle React's development build.
+    { cwd: root, stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } },
   );
   if (process.env.TEST_DATABASE_URL) return () => Promise.resolve();
 

@@ -2,6 +2,7 @@ import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { useAuth } from "./auth";
 import { Button } from "./components/button";
 import { Notice } from "./components/notice";
+import { AlertsScreen } from "./screens/alerts/alerts-screen";
 import { AppPage } from "./screens/app/app-page";
 import { AppsListScreen } from "./screens/apps/apps-list-screen";
 import { NewAppScreen } from "./screens/apps/new-app-screen";
@@ -69,6 +70,9 @@ function Shell() {
           </Route>
           <Route path="/signup">
             <Redirect to="/apps" replace />
+          </Route>
+          <Route path="/alerts">
+            <AlertsScreen />
           </Route>
           <Route path="/apps">
             <AppsListScreen />

@@ -101,11 +101,14 @@ export function resolveActiveAlertsBySource(
 /** An alert with the slug of its app (null for alerts about no app). */
 export type AlertWithApp = AlertRow & { app_slug: string | null };
 
-/** The user's alerts, optionally of one status, newest first, at most `limit`, with their app's slug. */
+/**
+ * The user's alerts, optionally of one status and of one app, newest first,
+ * at most `limit`, with their app's slug.
+ */
 export function listAlertsWithAppByUser(
   db: Kysely<DB>,
   userId: number,
-  opts: { status?: "active" | "resolved"; limit: number },
+  opts: { status?: "active" | "resolved"; appId?: number; limit: number },
 ): Promise<AlertWithApp[]> {
   let query = db
     .selectFrom("alerts as al")
@@ -114,5 +117,6 @@ export function listAlertsWithAppByUser(
     .select("a.slug as app_slug")
     .where("al.user_id", "=", userId);
   if (opts.status) query = query.where("al.status", "=", opts.status);
+  if (opts.appId !== undefined) query = query.where("al.app_id", "=", opts.appId);
   return query.orderBy("al.created_at", "desc").orderBy("al.id", "desc").limit(opts.limit).execute();
 }

@@ -31,11 +31,11 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 export function installSecurityHeaders(app: FastifyInstance, opts: { https: boolean }): void {
   app.addHook("onSend", (_request, reply, payload, done) => {
     const type = String(reply.getHeader("content-type") ?? "");
-    // A 304 has no content type, and the browser merges its headers into the cached page's: a
-    // revalidated index.html (every reload) must keep the dashboard's policy, or the page loads
-    // nothing. For anything else a 304's policy is moot (it is not a document).
-    const html = type.startsWith("text/html") || reply.statusCode === 304;
-    reply.header("content-security-policy", html ? DASHBOARD_CSP : API_CSP);
+    // A 304 has no body and no type, and its headers replace the cached response's (RFC 9111
+    // 4.3.4): a deny-all CSP on it would turn a reloaded dashboard page blank. It keeps the cached one.
+    if (reply.statusCode !== 304) {
+      reply.header("content-security-policy", type.startsWith("text/html") ? DASHBOARD_CSP : API_CSP);
+    }
     reply.header("x-content-type-options", "nosniff");
     reply.header("referrer-policy", "no-referrer");
     reply.header("x-frame-options", "DENY");

@@ -1,6 +1,7 @@
 import type { Page } from "playwright-core";
 import type { JobPayload } from "../../src/protocol/messages-server.js";
 import { SimWorker } from "../../src/agent/sim/sim-worker.js";
+import type { BuildOverrides } from "../../src/main.js";
 import { startTestControlPlane, TEST_SECRET, type TestControlPlane } from "./control-plane.js";
 
 export interface DashboardFixture {
@@ -15,13 +16,14 @@ export interface DashboardFixture {
 /**
  * What the dashboard's browser tests run against: the real control plane
  * (serving the built dist/dashboard) in this process, and a simulated worker
- * with room for many apps that sends stats every second.
+ * with room for many apps that sends stats every second. `opts.overrides`
+ * replace parts of the control plane (a fake TXT resolver, a clock).
  */
 export async function startDashboardFixture(
   env: Record<string, string> = {},
-  opts: { deployDelayMs?: number } = {},
+  opts: { deployDelayMs?: number; overrides?: BuildOverrides } = {},
 ): Promise<DashboardFixture> {
-  const cp = await startTestControlPlane({}, env);
+  const cp = await startTestControlPlane(opts.overrides ?? {}, env);
   const jobs: JobPayload[] = [];
   const sim: SimWorker = new SimWorker({
     baseUrl: cp.url,

@@ -214,4 +214,17 @@ describe("GET /alerts", () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/^status: /);
   });
+
+  it("filters by app, and treats another user's app as missing", async () => {
+    const mine = await alice.get(`/alerts?app=${aliceApp.slug}`);
+    expect(mine.status).toBe(200);
+    expect(mine.body.alerts.map((a: { kind: string }) => a.kind)).toEqual(["memory", "cpu"]);
+    const active = await alice.get(`/alerts?app=${aliceApp.slug}&status=active`);
+    expect(active.body.alerts.map((a: { kind: string }) => a.kind)).toEqual(["memory"]);
+    const theirs = await alice.get(`/alerts?app=${bobApp.slug}`);
+    expect(theirs.status).toBe(404);
+    const bad = await alice.get("/alerts?app=Not%20A%20Slug");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/^app: /);
+  });
 });

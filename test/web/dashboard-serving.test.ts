@@ -53,6 +53,22 @@ describe("serving the built dashboard", () => {
     }
   });
 
+  it("revalidates index.html with a 304 that keeps the cached page's CSP (a reload is not blank)", async () => {
+    for (const p of ["/", "/apps/my-app/alerts"]) {
+      const first = await fetch(`${cp.url}${p}`);
+      const etag = first.headers.get("etag") ?? "";
+      expect(etag, p).not.toBe("");
+      // A browser's reload; without an explicit Cache-Control, fetch would add no-cache.
+      const again = await fetch(`${cp.url}${p}`, {
+        headers: { "if-none-match": etag, "cache-control": "max-age=0" },
+      });
+      expect(again.status, p).toBe(304);
+      // Its headers replace the cached page's: no CSP here keeps the page's own (RFC 9111 4.3.4).
+      expect(again.headers.get("content-security-policy"), p).toBeNull();
+      expect(again.headers.get("x-frame-options"), p).toBe("DENY");
+    }
+  });
+
   it("serves hashed assets as immutable, with the deny-all CSP", async () => {
     const res = await fetch(`${cp.url}/assets/app-1a2b.js`);
     expect(res.status).toBe(200);

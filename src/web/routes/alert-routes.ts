@@ -14,7 +14,7 @@ import { InvalidRequestError } from "../../errors.js";
 import type { UserApiDeps } from "../deps.js";
 import { findOwnedApp } from "../owned.js";
 import { defineRoute, type UserRoute } from "../route.js";
-import { iso, isoDate, slugParams } from "../schemas.js";
+import { iso, isoDate, slugParams, slugSchema } from "../schemas.js";
 
 /**
  * An app's alert rules and the user's alerts. The threshold poller
@@ -162,15 +162,24 @@ export function alertRoutes(deps: UserApiDeps): UserRoute[] {
       method: "GET",
       url: "/alerts",
       access: "user",
-      summary: `The account's alerts, newest first (at most ${ALERTS_LIMIT}), optionally only active or resolved ones`,
+      summary:
+        `The account's alerts, newest first (at most ${ALERTS_LIMIT}), optionally only active or resolved ones, ` +
+        "and only those of one app (its slug)",
       tags: ["alerts"],
       schema: {
-        querystring: z.object({ status: z.enum(["active", "resolved"]).optional() }),
+        querystring: z.object({
+          status: z.enum(["active", "resolved"]).optional(),
+          app: slugSchema.optional(),
+        }),
         response: { 200: z.object({ alerts: z.array(alertSchema) }) },
       },
       handler: async ({ principal, query }) => {
+        // An app that is not the caller's is a 404, as on every app route.
+        const app =
+          query.app === undefined ? undefined : await findOwnedApp(db, principal.user.id, query.app);
         const rows = await listAlertsWithAppByUser(db, principal.user.id, {
           ...(query.status ? { status: query.status } : {}),
+          ...(app ? { appId: app.id } : {}),
           limit: ALERTS_LIMIT,
         });
         return { alerts: rows.map(alertDto) };
