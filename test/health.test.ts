@@ -46,10 +46,11 @@ describe("GET /health", () => {
     const s = await start();
     const h = await getHealth(s.url);
     expect(h).toMatchObject({ status: 200, body: { status: "ok" } });
-    const res = await fetch(`${s.url}/nope`, { headers: { authorization: `Bearer ${SECRET}` } });
+    // An unknown API path (other paths are the dashboard's): 404 JSON, logged without the header.
+    const res = await fetch(`${s.url}/v1/nope`, { headers: { authorization: `Bearer ${SECRET}` } });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { code: "not_found", message: "no such route" } });
-    expect(logs).toContain('"url":"/nope"');
+    expect(logs).toContain('"url":"/v1/nope"');
     expect(logs).not.toContain(SECRET);
     expect(logs).not.toContain(s.config.proxy.token);
   });

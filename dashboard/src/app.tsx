@@ -2,6 +2,7 @@ import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { useAuth } from "./auth";
 import { Button } from "./components/button";
 import { Notice } from "./components/notice";
+import { useAction } from "./hooks/use-action";
 import { AlertsScreen } from "./screens/alerts/alerts-screen";
 import { AppPage } from "./screens/app/app-page";
 import { AppsListScreen } from "./screens/apps/apps-list-screen";
@@ -17,11 +18,13 @@ interface NavItem {
   href: string;
   label: string;
   admin?: boolean;
+  /** Other paths that belong to this entry. */
+  also?: readonly string[];
 }
 
 /** The top navigation; each entry is the path prefix of its screens. */
 const NAV: readonly NavItem[] = [
-  { href: "/apps", label: "Apps" },
+  { href: "/apps", label: "Apps", also: ["/new-app"] },
   { href: "/alerts", label: "Alerts" },
   { href: "/webhooks", label: "Webhooks" },
   { href: "/account", label: "Account" },
@@ -31,6 +34,7 @@ const NAV: readonly NavItem[] = [
 function Shell() {
   const { state, signOut } = useAuth();
   const [location] = useLocation();
+  const logout = useAction(signOut);
   if (state.status !== "signed-in") return null;
   const user = state.user;
   return (
@@ -45,7 +49,8 @@ function Shell() {
         <nav aria-label="Main">
           <ul className="nav">
             {NAV.filter((n) => !n.admin || user.is_admin).map((n) => {
-              const current = location === n.href || location.startsWith(`${n.href}/`);
+              const current =
+                location === n.href || location.startsWith(`${n.href}/`) || (n.also ?? []).includes(location);
               return (
                 <li key={n.href}>
                   <Link href={n.href} aria-current={current ? "page" : undefined}>
@@ -60,9 +65,16 @@ function Shell() {
           <span className="muted" title={user.email}>
             {user.email}
           </span>
-          <Button onClick={() => void signOut()}>Log out</Button>
+          <Button onClick={() => void logout.run()} busy={logout.pending}>
+            Log out
+          </Button>
         </div>
       </header>
+      {logout.error && (
+        <div className="content">
+          <Notice kind="error">Log-out failed, you are still signed in: {logout.error.message}</Notice>
+        </div>
+      )}
       <main id="main" className="content" tabIndex={-1}>
         <Switch>
           <Route path="/">
@@ -77,7 +89,8 @@ function Shell() {
           <Route path="/apps">
             <AppsListScreen />
           </Route>
-          <Route path="/apps/new">
+          {/* Not under /apps/: an app may be called "new". */}
+          <Route path="/new-app">
             <NewAppScreen />
           </Route>
           <Route<{ slug: string; tab?: string; id?: string }> path="/apps/:slug/:tab?/:id?">

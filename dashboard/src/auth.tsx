@@ -12,6 +12,7 @@ interface AuthContextValue {
   state: AuthState;
   /** After sign-up or log-in: the session cookie is set, this is the user. */
   signedIn: (user: User) => void;
+  /** Ends the session on the server, then shows the log-in form; rejects (still signed in) when that failed. */
   signOut: () => Promise<void>;
   /** Re-reads /me (after 2FA or plan changes). */
   refresh: () => Promise<void>;
@@ -56,9 +57,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const signOut = useCallback(async () => {
     try {
       await api.post("/auth/logout", undefined, { quiet401: true });
-    } finally {
-      setState({ status: "signed-out" });
+    } catch (err) {
+      // Already signed out on the server: fine. Anything else: the session may still be live,
+      // so the page must not pretend it ended (the caller shows the error).
+      if (!(err instanceof ApiError && err.status === 401)) throw err;
     }
+    setState({ status: "signed-out" });
   }, []);
 
   const value = useMemo(() => ({ state, signedIn, signOut, refresh }), [state, signedIn, signOut, refresh]);

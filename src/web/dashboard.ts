@@ -8,8 +8,12 @@ import { PACKAGE_ROOT } from "../package-root.js";
 /** Where `npm run build` puts the dashboard (vite, dashboard/vite.config.ts). */
 export const DEFAULT_DASHBOARD_DIR = PACKAGE_ROOT ? path.join(PACKAGE_ROOT, "dist", "dashboard") : undefined;
 
-/** Path prefixes that never fall back to the dashboard: the APIs answer their own 404. */
-const API_PREFIXES = ["/api/", "/v1/", "/health"];
+/**
+ * Paths that never fall back to the dashboard: the APIs answer their own
+ * JSON 404, and a missing asset is a 404 (a tab still open on an older
+ * build must get an error for a renamed chunk, not a page of HTML).
+ */
+const NO_FALLBACK = /^\/(api|v1|health|assets)(\/|$)/;
 
 /**
  * Serves the built dashboard at `/`: hashed files under /assets/ are cached
@@ -45,7 +49,7 @@ export function registerDashboard(
   app.get("/", (_request, reply) => serveIndex(reply));
   app.get("/*", (request, reply) => {
     const url = request.url.split("?")[0] ?? "/";
-    if (API_PREFIXES.some((p) => url.startsWith(p))) throw new NotFoundError("no such route");
+    if (NO_FALLBACK.test(url)) throw new NotFoundError("no such route");
     return serveIndex(reply);
   });
 }

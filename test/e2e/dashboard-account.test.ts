@@ -120,7 +120,8 @@ describe.skipIf(skipReason !== undefined)("account, webhooks and admin screens i
     const command = (await page.getByTestId("agent-command").textContent()) ?? "";
     const m = /^wisehosting agent --server (\S+) --join-token ([0-9a-f]{64}) --name worker-2$/.exec(command);
     expect(m, command).not.toBeNull();
-    expect(m![1]).toBe(fx.cp.url);
+    // The configured public URL (what workers must reach), not the origin the admin browses from.
+    expect(m![1]).toBe(fx.cp.config.server.public_url);
     await page.getByText("you will not see it again").waitFor();
     await expectAccessible(page);
     await adminBrowser.screenshot("admin-join-token");

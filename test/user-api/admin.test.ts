@@ -62,6 +62,7 @@ describe("workers and join tokens", () => {
     const token = created.body.token as string;
     expect(token).toMatch(/^[0-9a-f]{64}$/);
     expect(Date.parse(created.body.expires_at)).toBe(nowMs + 600_000);
+    expect(created.body.server).toBe(cp.config.server.public_url);
     expect(created.body.command).toBe(
       `wisehosting agent --server ${cp.config.server.public_url} --join-token ${token} --name <choose-a-name>`,
     );

@@ -79,8 +79,15 @@ describe("serving the built dashboard", () => {
     expect(icon.headers.get("cache-control")).toBe("no-cache");
   });
 
-  it("never falls back to the dashboard under the API prefixes: JSON 404 instead", async () => {
-    for (const p of ["/api/v1/no-such-route", "/api/other", "/v1/workers/nope"]) {
+  it("never falls back to the dashboard under the API prefixes or for a missing asset: JSON 404 instead", async () => {
+    for (const p of [
+      "/api/v1/no-such-route",
+      "/api/other",
+      "/api",
+      "/v1",
+      "/v1/workers/nope",
+      "/assets/gone-1a2b.js",
+    ]) {
       const res = await fetch(`${cp.url}${p}`);
       expect(res.status, p).toBe(404);
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);

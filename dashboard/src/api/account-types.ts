@@ -83,6 +83,8 @@ export interface JoinToken {
   token: string;
   expires_at: string;
   command: string;
+  /** The control plane's configured public URL: what workers must reach (not this page's origin). */
+  server: string;
 }
 
 export interface AdminStats {

@@ -1,80 +1,92 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { ApiError, api } from "../api/client";
 
 export interface ApiState<T> {
+  /** The last answer for the current path (never another path's). */
   data: T | undefined;
+  /** The last failure for the current path; data keeps the last good answer. */
   error: ApiError | undefined;
-  /** True until the first answer (later refreshes keep showing the last data). */
+  /** True until the first answer for the current path (refreshes keep showing the last data). */
   loading: boolean;
   /** Fetches again now. */
   reload: () => void;
 }
 
 export interface UseApiOptions {
-  /** Refetch this often while the page is visible; never while hidden. */
+  /** Refetch this long after each answer, while the page is visible; never while hidden. */
   refreshMs?: number;
 }
 
+/** Calls `fn` now if the page is visible, else once it becomes visible; returns the cancel function. */
+function whenVisible(fn: () => void): () => void {
+  if (document.visibilityState === "visible") {
+    fn();
+    return () => undefined;
+  }
+  const onChange = () => {
+    if (document.visibilityState !== "visible") return;
+    document.removeEventListener("visibilitychange", onChange);
+    fn();
+  };
+  document.addEventListener("visibilitychange", onChange);
+  return () => document.removeEventListener("visibilitychange", onChange);
+}
+
+interface Result<T> {
+  path: string;
+  data: T | undefined;
+  error: ApiError | undefined;
+}
+
 /**
- * GETs `path` (null: nothing to fetch) and keeps the answer. With
- * `refreshMs` it refreshes on that period, but only while the tab is
- * visible, and at once when it becomes visible again; one request at a time,
- * the previous one aborted when the path changes or the component unmounts.
+ * GETs `path` (null: nothing to fetch) and keeps the answer, keyed by path:
+ * after the path changes, nothing of the old path's answer is returned.
+ * With `refreshMs`, the next request starts `refreshMs` after the previous
+ * one settled (a slow server is never flooded, a slow answer never
+ * aborted by the next tick), and only while the page is visible: a hidden
+ * tab sends nothing and refreshes as soon as it is shown again. Unmounting
+ * or changing the path aborts the request in flight.
  */
 export function useApi<T>(path: string | null, options: UseApiOptions = {}): ApiState<T> {
   const { refreshMs } = options;
-  const [data, setData] = useState<T>();
-  const [error, setError] = useState<ApiError>();
-  const [loading, setLoading] = useState(path !== null);
+  const [result, setResult] = useState<Result<T>>();
   const [tick, setTick] = useState(0);
-  const pathRef = useRef(path);
 
   useEffect(() => {
-    if (pathRef.current !== path) {
-      pathRef.current = path;
-      setData(undefined);
-      setError(undefined);
-      setLoading(path !== null);
-    }
     if (path === null) return;
     const ctl = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelWait = () => undefined as void;
+    const next = () => {
+      if (ctl.signal.aborted || refreshMs === undefined) return;
+      timer = setTimeout(() => {
+        cancelWait = whenVisible(() => setTick((t) => t + 1));
+      }, refreshMs);
+    };
     api
       .get<T>(path, { signal: ctl.signal })
-      .then((d) => {
-        setData(d);
-        setError(undefined);
+      .then((data) => {
+        if (!ctl.signal.aborted) setResult({ path, data, error: undefined });
       })
       .catch((err: unknown) => {
         if (ctl.signal.aborted) return;
-        setError(err instanceof ApiError ? err : new ApiError(0, "client", String(err)));
+        const error = err instanceof ApiError ? err : new ApiError(0, "client", String(err));
+        setResult((prev) => ({ path, data: prev?.path === path ? prev.data : undefined, error }));
       })
-      .finally(() => {
-        if (!ctl.signal.aborted) setLoading(false);
-      });
-    return () => ctl.abort();
-  }, [path, tick]);
-
-  useEffect(() => {
-    if (path === null || refreshMs === undefined) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const schedule = () => {
-      clearTimeout(timer);
-      if (document.visibilityState === "visible") {
-        timer = setTimeout(() => setTick((t) => t + 1), refreshMs);
-      }
-    };
-    const onVisibility = () => {
-      if (document.visibilityState === "visible") setTick((t) => t + 1);
-      else clearTimeout(timer);
-    };
-    schedule();
-    document.addEventListener("visibilitychange", onVisibility);
+      .finally(next);
     return () => {
+      ctl.abort();
       clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
+      cancelWait();
     };
-  }, [path, refreshMs, tick]);
+  }, [path, tick, refreshMs]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  const current = result !== undefined && result.path === path ? result : undefined;
+  return {
+    data: current?.data,
+    error: current?.error,
+    loading: path !== null && current === undefined,
+    reload,
+  };
 }

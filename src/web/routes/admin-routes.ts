@@ -82,6 +82,7 @@ export function adminRoutes(deps: UserApiDeps): UserRoute[] {
             token: z.string().describe("Shown once: only its hash is stored"),
             expires_at: isoDate,
             command: z.string().describe("What to run on the new machine"),
+            server: z.string().describe("The control plane's public URL, which workers must reach"),
           }),
         },
       },
@@ -99,6 +100,7 @@ export function adminRoutes(deps: UserApiDeps): UserRoute[] {
           token,
           expires_at: iso(expiresAt),
           command: `wisehosting agent --server ${server} --join-token ${token} --name <choose-a-name>`,
+          server,
         };
       },
     }),

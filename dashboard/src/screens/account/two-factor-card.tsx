@@ -11,6 +11,9 @@ import { TimeText } from "../../components/time-text";
 import { useAction } from "../../hooks/use-action";
 import { forgetSetup, rememberSetup, unfinishedSetup } from "../../totp-setup-memory";
 
+/** How long a set-up stays valid on the server (src/web/totp.ts PENDING_TOTP_TTL_MS). */
+const SETUP_TTL_MS = 10 * 60 * 1000;
+
 /** Why a set-up is not on screen although one was started. */
 type Interrupted = "left" | "expired" | undefined;
 
@@ -36,19 +39,20 @@ export function TwoFactorCard({ onChanged }: { onChanged: () => Promise<void> })
   });
 
   // The set-up's 10 minutes: past them the server refuses the code, so the screen says so first.
+  // Counted from the answer's arrival (this page's clock may be off from the server's), and
+  // never past the server's own deadline as this clock reads it when that is sooner and sane.
   useEffect(() => {
     if (!setup) return;
-    const ms = Date.parse(setup.expires_at) - Date.now();
-    const timer = setTimeout(
-      () => {
-        setSetup(undefined);
-        setCode("");
-        setInterrupted("expired");
-      },
-      Math.max(0, ms),
-    );
+    const byServer = Date.parse(setup.expires_at) - Date.now();
+    const ms = byServer > 0 && byServer < SETUP_TTL_MS ? byServer : SETUP_TTL_MS;
+    const timer = setTimeout(() => {
+      forgetSetup(user.id);
+      setSetup(undefined);
+      setCode("");
+      setInterrupted("expired");
+    }, ms);
     return () => clearTimeout(timer);
-  }, [setup]);
+  }, [setup, user.id]);
 
   const start = useAction(async () => {
     const s = await api.post<TotpSetup>("/me/totp/setup");

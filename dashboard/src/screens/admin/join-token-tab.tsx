@@ -20,7 +20,8 @@ const NAME_RULE = "1-63 characters of a-z, 0-9 and '-', starting with a letter o
 
 /**
  * A single-use join token for a new worker, and the exact `wisehosting
- * agent` command to run there, pointing at this page's origin. The token
+ * agent` command to run there, pointing at the control plane's public URL
+ * (the server's `public_url`, which may differ from this page's origin). The token
  * is kept in state only until dismissed or the tab is left.
  */
 export function JoinTokenTab() {
@@ -40,7 +41,7 @@ export function JoinTokenTab() {
   const command =
     made &&
     agentCommand({
-      server: window.location.origin,
+      server: made.server,
       token: made.token,
       ...(name && !nameError ? { name } : {}),
       ...(zone && !zoneError ? { zone } : {}),

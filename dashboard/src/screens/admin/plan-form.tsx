@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { api, seg } from "../../api/client";
+import { ApiError, api, seg } from "../../api/client";
 import type { Plan } from "../../api/account-types";
 import { Button } from "../../components/button";
 import { Field } from "../../components/field";
@@ -15,10 +15,13 @@ const FIELDS = ["name", "max_apps", "max_cpu_millicores", "max_memory_mb"] as co
  */
 export function PlanForm({
   plan,
+  existing = [],
   onSaved,
   onCancel,
 }: {
   plan?: Plan;
+  /** Names already taken: a new plan may not reuse one (PUT would overwrite that plan's limits). */
+  existing?: readonly string[];
   onSaved: (p: Plan) => void;
   onCancel?: () => void;
 }) {
@@ -27,6 +30,14 @@ export function PlanForm({
   const [cpu, setCpu] = useState(String(plan?.max_cpu_millicores ?? 1000));
   const [mem, setMem] = useState(String(plan?.max_memory_mb ?? 1024));
   const save = useAction(async () => {
+    if (!plan && existing.includes(name.trim())) {
+      throw new ApiError(
+        409,
+        "name_taken",
+        `a plan named ${name.trim()} exists: edit it in the list instead`,
+        "name",
+      );
+    }
     const r = await api.put<{ plan: Plan }>(`/admin/plans/${seg(name.trim())}`, {
       max_apps: Number(apps),
       max_cpu_millicores: Number(cpu),

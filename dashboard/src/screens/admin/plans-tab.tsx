@@ -37,7 +37,13 @@ export function PlansTab() {
       </div>
       <Notice kind="success">{outcome}</Notice>
       <Notice kind="error">{list.error?.message}</Notice>
-      {editing === "new" && <PlanForm onSaved={saved} onCancel={() => setEditing(undefined)} />}
+      {editing === "new" && (
+        <PlanForm
+          existing={(list.data?.plans ?? []).map((p) => p.name)}
+          onSaved={saved}
+          onCancel={() => setEditing(undefined)}
+        />
+      )}
       {editedPlan && (
         <PlanForm
           key={editedPlan.name}

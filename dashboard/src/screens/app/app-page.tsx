@@ -99,7 +99,7 @@ export function AppPage({ slug, tab, id }: AppPageProps) {
       </EmptyState>
     );
   } else if (name === "deployments" && id !== undefined) {
-    content = <DeploymentLogView app={app} deploymentId={id} reloadApp={state.reload} />;
+    content = <DeploymentLogView key={id} app={app} deploymentId={id} reloadApp={state.reload} />;
   } else {
     const Content = APP_TABS[name].component;
     content = <Content app={app} reloadApp={state.reload} />;

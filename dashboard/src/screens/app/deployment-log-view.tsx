@@ -10,6 +10,7 @@ import { TimeText } from "../../components/time-text";
 import { useApi } from "../../hooks/use-api";
 import { useEventSource } from "../../hooks/use-event-source";
 import { atBottom } from "./deployment-status";
+import { keepTail, neutraliseLogText } from "./log-text";
 
 export interface DeploymentLogViewProps {
   app: App;
@@ -36,7 +37,7 @@ export function DeploymentLogView({ app, deploymentId, reloadApp }: DeploymentLo
 
   const onLog = useCallback((d: unknown) => {
     const t = (d as { text?: unknown }).text;
-    if (typeof t === "string") setText((prev) => prev + t);
+    if (typeof t === "string") setText((prev) => keepTail(prev + neutraliseLogText(t)));
   }, []);
   const onEnd = useCallback(
     (d: unknown) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { neutraliseControls } from "./log-text";
+import { BUILD_LOG_DROPPED_NOTE, keepTail, neutraliseControls, neutraliseLogText } from "./log-text";
 
 describe("neutraliseControls", () => {
   it("turns ANSI escape sequences into visible text", () => {
@@ -25,5 +25,23 @@ describe("neutraliseControls", () => {
     const kept = "plain ASCII ~ é ü 日本 🙂 \u00a0 \u2065 \u206a \u202f";
     expect(neutraliseControls(kept)).toBe(kept);
     expect(neutraliseControls("")).toBe("");
+  });
+});
+
+describe("build log text", () => {
+  it("neutralises control characters on every line and keeps the line breaks", () => {
+    expect(neutraliseLogText("STEP 1\n\u001b[31mred\u001b[0m\r\nok\u202e")).toBe(
+      "STEP 1\n\\x1b[31mred\\x1b[0m\\x0d\nok\\u202e",
+    );
+  });
+
+  it("keeps the last part of a long log, from a line start, under a note", () => {
+    const text = Array.from({ length: 100 }, (_, i) => `line ${i}`).join("\n");
+    expect(keepTail(text, 10_000)).toBe(text);
+    const kept = keepTail(text, 200);
+    expect(kept.startsWith(BUILD_LOG_DROPPED_NOTE)).toBe(true);
+    expect(kept.length).toBeLessThanOrEqual(200);
+    expect(kept.endsWith("line 99")).toBe(true);
+    expect(kept.slice(BUILD_LOG_DROPPED_NOTE.length)).toMatch(/^line \d+\n/);
   });
 });

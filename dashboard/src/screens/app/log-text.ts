@@ -38,3 +38,21 @@ export function neutraliseControls(line: string): string {
   }
   return kept === 0 ? line : out + line.slice(kept);
 }
+
+/** Multi-line text (a build log): each line neutralised, the line breaks kept. */
+export function neutraliseLogText(text: string): string {
+  return text.split("\n").map(neutraliseControls).join("\n");
+}
+
+/** What a build log view keeps: its last 1 MiB of characters (a long build cannot exhaust the tab). */
+export const BUILD_LOG_MAX_CHARS = 1024 * 1024;
+export const BUILD_LOG_DROPPED_NOTE = "[earlier output not shown: the view keeps the last 1 MiB]\n";
+
+/** `text` cut to its last `max` characters, from a line start, under a note saying so. */
+export function keepTail(text: string, max = BUILD_LOG_MAX_CHARS): string {
+  if (text.length <= max) return text;
+  const cut = text.length - max + BUILD_LOG_DROPPED_NOTE.length;
+  const lineStart = text.indexOf("\n", cut);
+  const from = lineStart === -1 || lineStart - cut > 4096 ? cut : lineStart + 1;
+  return BUILD_LOG_DROPPED_NOTE + text.slice(from);
+}

@@ -51,7 +51,7 @@ export function AppsListScreen() {
           <Button onClick={apps.reload} busy={apps.loading}>
             Refresh
           </Button>
-          <Link href="/apps/new" className="btn btn-primary">
+          <Link href="/new-app" className="btn btn-primary">
             New app
           </Link>
         </div>
@@ -65,7 +65,7 @@ export function AppsListScreen() {
       {apps.data && !hasApps && (
         <EmptyState title="You have no apps yet.">
           <p>
-            <Link href="/apps/new" className="btn btn-primary">
+            <Link href="/new-app" className="btn btn-primary">
               Create your first app
             </Link>
           </p>

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link } from "wouter";
 import { api } from "../../api/client";
 import type { SessionResponse, SignupMode } from "../../api/types";
@@ -22,6 +22,10 @@ export function SignupScreen() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [invite, setInvite] = useState(() => new URLSearchParams(window.location.search).get("invite") ?? "");
+  // The token is in the form now: out of the address bar and the history.
+  useEffect(() => {
+    if (window.location.search.includes("invite=")) window.history.replaceState(null, "", "/signup");
+  }, []);
   const signup = useAction(async () => {
     const body = invite.trim() ? { email, password, invite_token: invite.trim() } : { email, password };
     const r = await api.post<SessionResponse>("/auth/signup", body, { quiet401: true });
@@ -33,12 +37,17 @@ export function SignupScreen() {
     void signup.run();
   };
   const m = mode.data?.mode;
+  // Without an answer about the mode, or with a token already given, the invite field shows.
+  const askInvite = m === "invite" || (m === undefined && !mode.loading) || invite !== "";
   return (
     <main className="auth-page">
       <h1 className="brand">wisehosting</h1>
       <form className="card auth-card" onSubmit={submit} noValidate>
         <h2>Sign up</h2>
         {m && <p className="muted">{MODE_TEXT[m]}</p>}
+        <Notice kind="error">
+          {mode.error && `Could not ask the server how sign-up works here: ${mode.error.message}`}
+        </Notice>
         <Notice kind="error">{signup.formError(["email", "password", "invite_token"])}</Notice>
         <Field
           label="Email"
@@ -59,7 +68,7 @@ export function SignupScreen() {
           onChange={(e) => setPassword(e.target.value)}
           error={signup.fieldError("password")}
         />
-        {m === "invite" && (
+        {askInvite && (
           <Field
             label="Invite token"
             autoComplete="off"
