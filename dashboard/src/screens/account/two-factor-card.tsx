@@ -39,12 +39,11 @@ export function TwoFactorCard({ onChanged }: { onChanged: () => Promise<void> })
   });
 
   // The set-up's 10 minutes: past them the server refuses the code, so the screen says so first.
-  // Counted from the answer's arrival (this page's clock may be off from the server's), and
-  // never past the server's own deadline as this clock reads it when that is sooner and sane.
+  // The server's deadline as this page's clock reads it, never more than the set-up's lifetime
+  // (a clock running behind the server's cannot keep a dead secret on screen).
   useEffect(() => {
     if (!setup) return;
-    const byServer = Date.parse(setup.expires_at) - Date.now();
-    const ms = byServer > 0 && byServer < SETUP_TTL_MS ? byServer : SETUP_TTL_MS;
+    const ms = Math.min(SETUP_TTL_MS, Math.max(0, Date.parse(setup.expires_at) - Date.now()));
     const timer = setTimeout(() => {
       forgetSetup(user.id);
       setSetup(undefined);
