@@ -32,3 +32,10 @@ export function formatMillicores(m: number): string {
 export function formatMb(mb: number): string {
   return mb >= 1024 && mb % 1024 === 0 ? `${mb / 1024} GB` : `${mb} MB`;
 }
+
+/** A rate with its unit: 0.4 → "0.40 Mbit/s", 12.34 → "12.3 Mbit/s", 250 → "250 Mbit/s"; null → "–". */
+export function formatRate(value: number | null | undefined, unit: "Mbit/s" | "MB/s"): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "–";
+  const digits = value < 10 ? 2 : value < 100 ? 1 : 0;
+  return `${value.toFixed(digits)} ${unit}`;
+}

@@ -7,7 +7,9 @@ import { EVENT_TYPES } from "../../src/events/publisher.js";
 import { ApiClient, signUp } from "../helpers/api-client.js";
 import { makeApp } from "../helpers/db-fixtures.js";
 import {
+  atWidth,
   browserSkipReason,
+  expectNoSidewaysScroll,
   launchBrowser,
   SCREENSHOT_ROOT,
   seriousA11yViolations,
@@ -63,17 +65,6 @@ function totp(secret: string, atMs: number): string {
 
 async function expectAccessible(page: Page) {
   expect(await seriousA11yViolations(page)).toEqual([]);
-}
-
-/** At 375 px the page itself never scrolls sideways (tables scroll inside .table-wrap). */
-async function expectFitsPhone(page: Page) {
-  const before = page.viewportSize();
-  await page.setViewportSize({ width: 375, height: 800 });
-  try {
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
-  } finally {
-    if (before) await page.setViewportSize(before);
-  }
 }
 
 describe.skipIf(skipReason !== undefined)("account, webhooks and admin screens in a browser", () => {
@@ -219,7 +210,7 @@ describe.skipIf(skipReason !== undefined)("account, webhooks and admin screens i
     await page.getByText("0 of 1000").waitFor();
     await page.getByRole("row", { name: /this browser/ }).waitFor();
     await expectAccessible(page);
-    await expectFitsPhone(page);
+    await atWidth(page, 375, () => expectNoSidewaysScroll(page));
     await annBrowser.screenshot("account");
 
     const sessions = page.getByRole("table", { name: "Signed-in browsers" }).getByRole("row");
@@ -358,7 +349,7 @@ describe.skipIf(skipReason !== undefined)("account, webhooks and admin screens i
     await item.getByText("app.crashloop").waitFor();
     expect(await item.textContent()).not.toContain("secret-path");
     await expectAccessible(page);
-    await expectFitsPhone(page);
+    await atWidth(page, 375, () => expectNoSidewaysScroll(page));
     await annBrowser.screenshot("webhooks");
     await page.getByRole("button", { name: "I have copied it" }).click();
     await expect.poll(() => page.getByTestId("webhook-secret").count()).toBe(0);

@@ -3,7 +3,9 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUp, type ApiClient } from "../helpers/api-client.js";
 import {
+  atWidth,
   browserSkipReason,
+  expectNoSidewaysScroll,
   launchBrowser,
   SCREENSHOT_ROOT,
   seriousA11yViolations,
@@ -27,20 +29,6 @@ const EMAIL = "apps-user@example.com";
 const PASSWORD = "correct horse battery";
 /** Polls of the screens are 3–5 s; a state change must show within a few of them. */
 const SEEN_MS = 20_000;
-
-/** Checks the page has no sideways overflow at 375 px, and saves a screenshot of it at that width. */
-async function expectNoPageOverflowAt375(page: Page, browser: BrowserSession, name: string): Promise<void> {
-  const before = page.viewportSize();
-  await page.setViewportSize({ width: 375, height: 800 });
-  try {
-    await expect
-      .poll(() => page.evaluate("document.documentElement.scrollWidth"), { timeout: 5000 })
-      .toBeLessThanOrEqual(375);
-    await browser.screenshot(`${name}-375px`);
-  } finally {
-    if (before) await page.setViewportSize(before);
-  }
-}
 
 describe.skipIf(skipReason)("dashboard: apps, app page, deployments, env, actions", () => {
   let fx: DashboardFixture;
@@ -117,7 +105,10 @@ describe.skipIf(skipReason)("dashboard: apps, app page, deployments, env, action
     await page.getByRole("link", { name: /\(build log\)/ }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await browser.screenshot("app-overview");
-    await expectNoPageOverflowAt375(page, browser, "app-overview");
+    await atWidth(page, 375, async () => {
+      await expectNoSidewaysScroll(page);
+      await browser.screenshot("app-overview-375px");
+    });
   });
 
   it("lists the app with its worker and live CPU and memory, refreshed with one request for all apps", async () => {
@@ -145,7 +136,10 @@ describe.skipIf(skipReason)("dashboard: apps, app page, deployments, env, action
     expect(href).toMatch(/^https?:\/\//);
     expect(await seriousA11yViolations(page)).toEqual([]);
     await browser.screenshot("apps-list");
-    await expectNoPageOverflowAt375(page, browser, "apps-list");
+    await atWidth(page, 375, async () => {
+      await expectNoSidewaysScroll(page);
+      await browser.screenshot("apps-list-375px");
+    });
   });
 
   it("sets, replaces and removes an env var (names only), offering to redeploy", async () => {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import AxeBuilder from "@axe-core/playwright";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { expect } from "vitest";
 
 /**
  * Real-browser tests: Debian's Chromium driven by playwright-core (never a
@@ -94,4 +95,26 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
       help: v.help,
       nodes: v.nodes.map((n) => n.target.join(" ")),
     }));
+}
+
+/** Runs `fn` with the page's viewport `width` px wide (a phone: 375), then restores the viewport. */
+export async function atWidth<T>(page: Page, width: number, fn: () => Promise<T>): Promise<T> {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width, height: 800 });
+  try {
+    return await fn();
+  } finally {
+    if (before) await page.setViewportSize(before);
+  }
+}
+
+/**
+ * The page does not scroll sideways at its current viewport width (wide
+ * tables scroll inside their own box instead); polled while layout settles.
+ */
+export async function expectNoSidewaysScroll(page: Page): Promise<void> {
+  const width = page.viewportSize()?.width ?? 0;
+  await expect
+    .poll(() => page.evaluate<number>("document.documentElement.scrollWidth"), { timeout: 5000 })
+    .toBeLessThanOrEqual(width);
 }

@@ -39,7 +39,7 @@ export const RULE_KINDS: readonly RuleKindInfo[] = [
   {
     kind: "network",
     label: "Network",
-    unit: "Mbps",
+    unit: "Mbit/s",
     defaultThreshold: 100,
     help: "Traffic above the threshold.",
   },

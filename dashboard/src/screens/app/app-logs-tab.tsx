@@ -4,6 +4,7 @@ import { Button } from "../../components/button";
 import { EmptyState } from "../../components/empty-state";
 import { Notice } from "../../components/notice";
 import { useEventSource } from "../../hooks/use-event-source";
+import { atBottom } from "../../scroll";
 import {
   appendLogLines,
   EMPTY_LOG_BUFFER,
@@ -19,8 +20,6 @@ import type { AppTabProps } from "./app-tab-props";
 const TAIL_CHOICES = [100, 500, 1000] as const;
 /** Lines arriving together are rendered together, at most this often. */
 const FLUSH_MS = 100;
-/** How near the bottom (px) still counts as "at the bottom" for auto-scroll. */
-const BOTTOM_SLACK_PX = 8;
 
 function LogLine({ entry }: { entry: LogEntry }) {
   const d = entry.ts ? new Date(entry.ts) : null;
@@ -89,14 +88,14 @@ export function AppLogsTab({ app }: AppTabProps) {
   const visible = useMemo(() => filterLogLines(shown.lines, filter), [shown, filter]);
 
   const box = useRef<HTMLDivElement>(null);
-  const atBottom = useRef(true);
+  const following = useRef(true);
   const onScroll = () => {
     const el = box.current;
-    if (el) atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK_PX;
+    if (el) following.current = atBottom(el);
   };
   useLayoutEffect(() => {
     const el = box.current;
-    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
+    if (el && following.current) el.scrollTop = el.scrollHeight;
   }, [visible]);
 
   const waiting = linesSince(frozen ?? buffer, buffer);

@@ -8,7 +8,8 @@ import { TimeText } from "../../components/time-text";
 import { formatBytes, formatMb, formatMillicores, formatPercent } from "../../format";
 import { useApi } from "../../hooks/use-api";
 import { AppUrlLink } from "../apps/app-url-link";
-import { cpuOfLimit, formatCpuPct, formatMbps } from "../apps/stats-format";
+import { formatRate } from "../../format";
+import { cpuOfLimit, formatCpuPct } from "../apps/stats-format";
 import type { AppTabProps } from "./app-tab-props";
 import { DeployImageForm } from "./deploy-image-form";
 
@@ -53,14 +54,14 @@ function LiveStatsCard({ slug, cpuMillicores }: { slug: string; cpuMillicores: n
           <div>
             <dt>Network</dt>
             <dd>
-              {formatMbps(s.net_mbps)}
+              {formatRate(s.net_mbps, "Mbit/s")}
               <br />
               <small className="muted">{formatBytes(s.net_total_bytes)} in and out since start</small>
             </dd>
           </div>
           <div>
             <dt>Disk</dt>
-            <dd>{formatMbps(s.disk_mbps).replace("Mbit/s", "MB/s")}</dd>
+            <dd>{formatRate(s.disk_mbps, "MB/s")}</dd>
           </div>
         </dl>
       )}

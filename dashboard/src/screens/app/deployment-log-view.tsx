@@ -9,7 +9,7 @@ import { StatusBadge } from "../../components/status-badge";
 import { TimeText } from "../../components/time-text";
 import { useApi } from "../../hooks/use-api";
 import { useEventSource } from "../../hooks/use-event-source";
-import { atBottom } from "./deployment-status";
+import { atBottom } from "../../scroll";
 import { keepTail, neutraliseLogText } from "./log-text";
 
 export interface DeploymentLogViewProps {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { atBottom, isDeploymentFinal } from "./deployment-status";
+import { atBottom } from "../../scroll";
+import { isDeploymentFinal } from "./deployment-status";
 
 describe("deployment log helpers", () => {
   it("knows which statuses end a build log", () => {

@@ -79,7 +79,7 @@ describe("summaries", () => {
       /^Memory over the last 7 days: min 512 MiB, average 768 MiB, max 1.0 GiB/,
     );
     expect(describeChart(net!, "90d")).toMatch(
-      /min 0.50 Mbps, average 1.00 Mbps, max 1.50 Mbps .*highest reading 4.50 Mbps\.$/,
+      /min 0.50 Mbit\/s, average 1.00 Mbit\/s, max 1.50 Mbit\/s .*highest reading 4.50 Mbit\/s\.$/,
     );
     const empty = usageCharts(bucketsToSeries([], 300, T0, T0 + MIN5));
     expect(describeChart(empty[0]!, "24h")).toBe("CPU: no data over the last 24 hours.");

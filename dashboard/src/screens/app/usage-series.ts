@@ -1,5 +1,5 @@
 import type { UsageBucket } from "../../api/obs-types";
-import { formatBytes } from "../../format";
+import { formatBytes, formatRate } from "../../format";
 
 /**
  * The usage API's 5-minute buckets as chart series: one x per bucket of the
@@ -107,7 +107,7 @@ export interface ChartSpec {
 }
 
 export const formatCpu = (n: number): string => `${n >= 10 ? n.toFixed(0) : n.toFixed(1)} %`;
-export const formatMbps = (n: number): string => `${n >= 10 ? n.toFixed(0) : n.toFixed(2)} Mbps`;
+const formatMbps = (n: number): string => formatRate(n, "Mbit/s");
 
 /** The three charts of the Usage tab, in order. */
 export function usageCharts(s: UsageSeries): ChartSpec[] {
@@ -124,7 +124,7 @@ export function usageCharts(s: UsageSeries): ChartSpec[] {
     {
       key: "network",
       title: "Network",
-      axisLabel: "Network (Mbps)",
+      axisLabel: "Network (Mbit/s)",
       format: formatMbps,
       avg: s.netAvg,
       max: s.netMax,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { cpuOfLimit, formatCpuPct, formatDuration, formatMbps, planRoom } from "./stats-format";
+import { formatRate } from "../../format";
+import { cpuOfLimit, formatCpuPct, formatDuration, planRoom } from "./stats-format";
 
 describe("live stats and deployment display", () => {
   it("shows CPU as a percentage of one CPU and relative to the app's limit", () => {
@@ -13,10 +14,10 @@ describe("live stats and deployment display", () => {
   });
 
   it("formats network rates and durations", () => {
-    expect(formatMbps(0.4)).toBe("0.40 Mbit/s");
-    expect(formatMbps(12.34)).toBe("12.3 Mbit/s");
-    expect(formatMbps(250)).toBe("250 Mbit/s");
-    expect(formatMbps(null)).toBe("–");
+    expect(formatRate(0.4, "Mbit/s")).toBe("0.40 Mbit/s");
+    expect(formatRate(12.34, "Mbit/s")).toBe("12.3 Mbit/s");
+    expect(formatRate(250, "MB/s")).toBe("250 MB/s");
+    expect(formatRate(null, "Mbit/s")).toBe("–");
     const now = new Date("2025-01-01T12:00:00Z");
     expect(formatDuration("2025-01-01T11:59:18Z", "2025-01-01T12:00:00Z", now)).toBe("42 s");
     expect(formatDuration("2025-01-01T11:56:55Z", null, now)).toBe("3 min 5 s");

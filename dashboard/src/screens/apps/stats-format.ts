@@ -18,13 +18,6 @@ export function cpuOfLimit(cpuPct: number, cpuMillicores: number): number {
   return Math.max(0, cpuPct / (cpuMillicores / 10));
 }
 
-/** 0.4 → "0.40 Mbit/s", 12.34 → "12.3 Mbit/s", 250 → "250 Mbit/s". */
-export function formatMbps(mbps: number | null | undefined): string {
-  if (mbps === null || mbps === undefined || !Number.isFinite(mbps)) return "–";
-  const digits = mbps < 10 ? 2 : mbps < 100 ? 1 : 0;
-  return `${mbps.toFixed(digits)} Mbit/s`;
-}
-
 /** "42 s", "3 min 5 s", "2 h 7 min" between two times; "–" when `from` is missing or after `to`. */
 export function formatDuration(fromIso: string | null, toIso: string | null, now: Date): string {
   if (!fromIso) return "–";
