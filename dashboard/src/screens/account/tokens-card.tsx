@@ -3,13 +3,14 @@ import { api, seg } from "../../api/client";
 import type { ApiToken, CreatedApiToken } from "../../api/account-types";
 import { Button } from "../../components/button";
 import { ConfirmButton } from "../../components/confirm-button";
-import { CopyButton } from "../../components/copy-button";
 import { EmptyState } from "../../components/empty-state";
 import { Field } from "../../components/field";
 import { Notice } from "../../components/notice";
 import { TimeText } from "../../components/time-text";
 import { useAction } from "../../hooks/use-action";
 import { useApi } from "../../hooks/use-api";
+import { SecretOnce } from "../../components/secret-once";
+import { SelectField } from "../../components/select-field";
 
 const EXPIRY_CHOICES = [
   { value: "", label: "Never" },
@@ -54,18 +55,14 @@ export function TokensCard() {
         For the <code>wisehosting</code> CLI and scripts: send it as <code>Authorization: Bearer …</code>.
       </p>
       {created && (
-        <div className="secret-box" role="status">
-          <p>
-            <strong>Token “{created.name}” created.</strong> Copy it now: you will not see it again.
-          </p>
-          <div className="secret-line">
-            <code className="secret" data-testid="created-token">
-              {created.token}
-            </code>
-            <CopyButton text={created.token} label="Copy token" />
-          </div>
-          <Button onClick={() => setCreated(undefined)}>I have copied it</Button>
-        </div>
+        <SecretOnce
+          value={created.token}
+          copyLabel="Copy token"
+          testId="created-token"
+          onDone={() => setCreated(undefined)}
+        >
+          <strong>Token “{created.name}” created.</strong> Copy it now: you will not see it again.
+        </SecretOnce>
       )}
       <form onSubmit={submit} noValidate className="row">
         <Field
@@ -77,16 +74,7 @@ export function TokensCard() {
           onChange={(e) => setName(e.target.value)}
           error={create.fieldError("name")}
         />
-        <div className="field">
-          <label htmlFor="token-expiry">Expires</label>
-          <select id="token-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
-            {EXPIRY_CHOICES.map((c) => (
-              <option key={c.value} value={c.value}>
-                {c.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField label="Expires" value={expiry} options={EXPIRY_CHOICES} onChange={setExpiry} />
         <div className="field">
           <Button type="submit" variant="primary" busy={create.pending}>
             {create.pending ? "Creating…" : "Create token"}

@@ -3,8 +3,8 @@ import { ApiError, api } from "../../api/client";
 import type { TotpSetup } from "../../api/account-types";
 import { useUser } from "../../auth";
 import { Button } from "../../components/button";
+import { CodeField } from "../../components/code-field";
 import { CopyButton } from "../../components/copy-button";
-import { Field } from "../../components/field";
 import { Notice } from "../../components/notice";
 import { QrCode } from "../../components/qr-code";
 import { TimeText } from "../../components/time-text";
@@ -94,17 +94,7 @@ export function TwoFactorCard({ onChanged }: { onChanged: () => Promise<void> })
   };
 
   const codeField = (action: typeof enable) => (
-    <Field
-      label="6-digit code from your authenticator app"
-      inputMode="numeric"
-      autoComplete="one-time-code"
-      pattern="[0-9]{6}"
-      maxLength={6}
-      required
-      value={code}
-      onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))}
-      error={action.fieldError("code")}
-    />
+    <CodeField value={code} onChange={setCode} error={action.fieldError("code")} />
   );
   const submit = (action: typeof enable) => (e: FormEvent) => {
     e.preventDefault();

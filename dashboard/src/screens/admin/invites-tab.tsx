@@ -3,13 +3,14 @@ import { api, seg } from "../../api/client";
 import type { CreatedInvite, Invite, Plan } from "../../api/account-types";
 import { Button } from "../../components/button";
 import { ConfirmButton } from "../../components/confirm-button";
-import { CopyButton } from "../../components/copy-button";
 import { EmptyState } from "../../components/empty-state";
 import { Field } from "../../components/field";
 import { Notice } from "../../components/notice";
 import { TimeText } from "../../components/time-text";
 import { useAction } from "../../hooks/use-action";
 import { useApi } from "../../hooks/use-api";
+import { SecretOnce } from "../../components/secret-once";
+import { SelectField } from "../../components/select-field";
 
 const TTL_CHOICES = [
   { hours: 24, label: "1 day" },
@@ -93,16 +94,12 @@ export function InvitesTab() {
               </small>
             )}
           </div>
-          <div className="field">
-            <label htmlFor="invite-ttl">Valid for</label>
-            <select id="invite-ttl" value={ttl} onChange={(e) => setTtl(Number(e.target.value))}>
-              {TTL_CHOICES.map((c) => (
-                <option key={c.hours} value={c.hours}>
-                  {c.label}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField
+            label="Valid for"
+            value={ttl}
+            options={TTL_CHOICES.map((c) => ({ value: c.hours, label: c.label }))}
+            onChange={setTtl}
+          />
           <div className="field">
             <Button type="submit" variant="primary" busy={create.pending}>
               {create.pending ? "Creating…" : "Create invite"}
@@ -111,19 +108,16 @@ export function InvitesTab() {
         </div>
       </form>
       {made && (
-        <div className="card secret-box" role="status">
-          <p>
-            <strong>Invite created{made.email ? ` for ${made.email}` : ""}.</strong> Send this sign-up link;
-            it works once. Copy it now: you will not see it again.
-          </p>
-          <div className="secret-line">
-            <code className="secret" data-testid="invite-link">
-              {made.link}
-            </code>
-            <CopyButton text={made.link} label="Copy link" />
-          </div>
-          <Button onClick={() => setMade(undefined)}>Done</Button>
-        </div>
+        <SecretOnce
+          value={made.link}
+          copyLabel="Copy link"
+          testId="invite-link"
+          doneLabel="Done"
+          onDone={() => setMade(undefined)}
+        >
+          <strong>Invite created{made.email ? ` for ${made.email}` : ""}.</strong> Send this sign-up link; it
+          works once. Copy it now: you will not see it again.
+        </SecretOnce>
       )}
       <Notice kind="success">{outcome}</Notice>
       <Notice kind="error">{revoke.error?.message ?? list.error?.message}</Notice>

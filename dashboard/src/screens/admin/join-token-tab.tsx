@@ -8,6 +8,7 @@ import { Field } from "../../components/field";
 import { Notice } from "../../components/notice";
 import { TimeText } from "../../components/time-text";
 import { useAction } from "../../hooks/use-action";
+import { SelectField } from "../../components/select-field";
 
 const TTL_CHOICES = [
   { seconds: 600, label: "10 minutes" },
@@ -55,16 +56,12 @@ export function JoinTokenTab() {
           defaults to the machine's host name and the default zone.
         </p>
         <Notice kind="error">{create.error?.message}</Notice>
-        <div className="field">
-          <label htmlFor="join-ttl">Token valid for</label>
-          <select id="join-ttl" value={ttl} onChange={(e) => setTtl(Number(e.target.value))}>
-            {TTL_CHOICES.map((c) => (
-              <option key={c.seconds} value={c.seconds}>
-                {c.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          label="Token valid for"
+          value={ttl}
+          options={TTL_CHOICES.map((c) => ({ value: c.seconds, label: c.label }))}
+          onChange={setTtl}
+        />
         <Field
           label="Worker name (optional)"
           value={name}

@@ -16,6 +16,7 @@ import {
   type LogEntry,
 } from "./log-buffer";
 import type { AppTabProps } from "./app-tab-props";
+import { SelectField } from "../../components/select-field";
 
 const TAIL_CHOICES = [100, 500, 1000] as const;
 /** Lines arriving together are rendered together, at most this often. */
@@ -103,16 +104,12 @@ export function AppLogsTab({ app }: AppTabProps) {
     <section aria-labelledby="logs-heading">
       <h2 id="logs-heading">Logs</h2>
       <div className="row log-controls">
-        <div className="field">
-          <label htmlFor="log-tail">Last lines</label>
-          <select id="log-tail" value={tail} onChange={(e) => restart(Number(e.target.value))}>
-            {TAIL_CHOICES.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          label="Last lines"
+          value={tail}
+          options={TAIL_CHOICES.map((n) => ({ value: n, label: String(n) }))}
+          onChange={restart}
+        />
         <div className="field log-filter">
           <label htmlFor="log-filter">Filter</label>
           <input

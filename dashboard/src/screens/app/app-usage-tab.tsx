@@ -9,8 +9,12 @@ import { UsageChart } from "./usage-chart";
 import { bucketsToSeries, describeChart, USAGE_RANGES, usageCharts, type UsageRange } from "./usage-series";
 import type { AppTabProps } from "./app-tab-props";
 
-/** A new bucket is written every 5 minutes: refreshing faster shows nothing new. */
-const REFRESH_MS = 300_000;
+/** How often each range is re-read while visible (undefined: only when chosen). */
+const REFRESH_MS: Record<UsageRange, number | undefined> = {
+  "24h": 300_000,
+  "7d": 1_800_000,
+  "90d": undefined,
+};
 /**
  * Kept off the widest range: the API refuses a range over 90 days measured
  * on its own clock, which may be a little behind the browser's.
@@ -33,13 +37,15 @@ function rangeEndingNow(value: UsageRange): ChosenRange {
 /**
  * Charts of the app's CPU, memory and network from the usage API's 5-minute
  * buckets over 24 h, 7 d or 90 d. The range's start is fixed when it is
- * chosen; refreshes (every 5 minutes while visible) add the newest buckets.
+ * chosen; refreshes add the newest buckets, as often as a new bucket
+ * changes the picture: every 5 minutes over 24 h, every 30 over 7 d, and
+ * over 90 d (26,000 buckets) only when the range is chosen again.
  */
 export function AppUsageTab({ app }: AppTabProps) {
   const [range, setRange] = useState(() => rangeEndingNow("24h"));
   const from = new Date(range.fromMs).toISOString();
   const usage = useApi<UsageResponse>(`/apps/${seg(app.slug)}/usage?from=${encodeURIComponent(from)}`, {
-    refreshMs: REFRESH_MS,
+    refreshMs: REFRESH_MS[range.value],
   });
 
   const charts = useMemo(() => {

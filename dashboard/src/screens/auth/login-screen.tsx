@@ -4,6 +4,7 @@ import { api } from "../../api/client";
 import type { SessionResponse } from "../../api/types";
 import { useAuth } from "../../auth";
 import { Button } from "../../components/button";
+import { CodeField } from "../../components/code-field";
 import { Field } from "../../components/field";
 import { Notice } from "../../components/notice";
 import { useAction } from "../../hooks/use-action";
@@ -67,18 +68,7 @@ export function LoginScreen({ reason }: { reason?: string | undefined }) {
             />
           </>
         ) : (
-          <Field
-            label="6-digit code from your authenticator app"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="[0-9]{6}"
-            maxLength={6}
-            autoFocus
-            required
-            value={code}
-            onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))}
-            error={login.fieldError("totp_code")}
-          />
+          <CodeField value={code} onChange={setCode} autoFocus error={login.fieldError("totp_code")} />
         )}
         <Button type="submit" variant="primary" busy={login.pending}>
           {login.pending ? "Logging in…" : needCode ? "Verify and log in" : "Log in"}

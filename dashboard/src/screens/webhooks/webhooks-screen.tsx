@@ -1,12 +1,12 @@
 import { useState } from "react";
 import type { Webhook } from "../../api/account-types";
 import { Button } from "../../components/button";
-import { CopyButton } from "../../components/copy-button";
 import { EmptyState } from "../../components/empty-state";
 import { Notice } from "../../components/notice";
 import { useApi } from "../../hooks/use-api";
 import { WebhookForm } from "./webhook-form";
 import { WebhookItem } from "./webhook-item";
+import { SecretOnce } from "../../components/secret-once";
 
 /** The server's per-account limit (MAX_WEBHOOKS_PER_USER); the API's own message is shown when it is hit. */
 const LIMIT = 20;
@@ -34,19 +34,15 @@ export function WebhooksScreen() {
         the receiver fails. {list.data && `${hooks.length} of ${LIMIT} used.`}
       </p>
       {created && (
-        <div className="secret-box card" role="status">
-          <p>
-            <strong>Webhook added for {created.url}.</strong> Its signing secret verifies that requests come
-            from wisehosting. Copy it now: you will not see it again.
-          </p>
-          <div className="secret-line">
-            <code className="secret" data-testid="webhook-secret">
-              {created.secret}
-            </code>
-            <CopyButton text={created.secret} label="Copy secret" />
-          </div>
-          <Button onClick={() => setCreated(undefined)}>I have copied it</Button>
-        </div>
+        <SecretOnce
+          value={created.secret}
+          copyLabel="Copy secret"
+          testId="webhook-secret"
+          onDone={() => setCreated(undefined)}
+        >
+          <strong>Webhook added for {created.url}.</strong> Its signing secret verifies that requests come
+          from wisehosting. Copy it now: you will not see it again.
+        </SecretOnce>
       )}
       <Notice kind="success">{outcome}</Notice>
       <WebhookForm
