@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import fastifyStatic from "@fastify/static";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { NotFoundError } from "../errors.js";
 import { PACKAGE_ROOT } from "../package-root.js";
 
@@ -39,17 +39,16 @@ export function registerDashboard(
       },
     });
   }
-  const serveIndex = (reply: FastifyReply) =>
-    built
-      ? reply.header("cache-control", "no-cache").sendFile("index.html")
-      : reply
-          .status(503)
-          .type("text/plain; charset=utf-8")
-          .send("The dashboard is not built: run `npm run build` (npm ci and npm start do it).\n");
-  app.get("/", (_request, reply) => serveIndex(reply));
+  // `/*` matches `/` too.
   app.get("/*", (request, reply) => {
     const url = request.url.split("?")[0] ?? "/";
     if (NO_FALLBACK.test(url)) throw new NotFoundError("no such route");
-    return serveIndex(reply);
+    if (!built) {
+      return reply
+        .status(503)
+        .type("text/plain; charset=utf-8")
+        .send("The dashboard is not built: run `npm run build` (npm ci and npm start do it).\n");
+    }
+    return reply.header("cache-control", "no-cache").sendFile("index.html");
   });
 }

@@ -1,9 +1,9 @@
 import path from "node:path";
-import * as OTPAuth from "otpauth";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimWorker } from "../../src/agent/sim/sim-worker.js";
 import { EVENT_TYPES } from "../../src/events/publisher.js";
+import { totpCode } from "../../src/web/totp.js";
 import { ApiClient, signUp } from "../helpers/api-client.js";
 import { makeApp } from "../helpers/db-fixtures.js";
 import {
@@ -45,22 +45,15 @@ let adminBrowser: BrowserSession;
 let annBrowser: BrowserSession;
 
 /** Logs Ann in through the API: another session, which credential changes must revoke. */
-async function annApiSession(password: string, totpCode?: string): Promise<ApiClient> {
+async function annApiSession(password: string, code?: string): Promise<ApiClient> {
   const c = new ApiClient(fx.cp.url);
   const r = await c.post("/auth/login", {
     email: ANN.email,
     password,
-    ...(totpCode ? { totp_code: totpCode } : {}),
+    ...(code ? { totp_code: code } : {}),
   });
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return c;
-}
-
-/** The TOTP code of `secret` for the 30-second step that holds `atMs`. */
-function totp(secret: string, atMs: number): string {
-  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
-    timestamp: atMs,
-  });
 }
 
 async function expectAccessible(page: Page) {
@@ -242,7 +235,7 @@ describe.skipIf(skipReason !== undefined)("account, webhooks and admin screens i
     await page.getByText("wrong or already used code").waitFor();
 
     const t0 = Date.now();
-    await page.getByLabel("6-digit code from your authenticator app").fill(totp(secret, t0));
+    await page.getByLabel("6-digit code from your authenticator app").fill(totpCode(secret, t0));
     await page.getByRole("button", { name: "Turn on" }).click();
     await page
       .getByText(/Two-factor authentication is on.*other session and API token was signed out/)
@@ -257,7 +250,7 @@ describe.skipIf(skipReason !== undefined)("account, webhooks and admin screens i
     await page.getByLabel("Password").fill(ANN.password);
     await page.getByRole("button", { name: "Log in" }).click();
     // The code of the next step: the one used to turn 2FA on cannot be used again.
-    await page.getByLabel("6-digit code from your authenticator app").fill(totp(secret, t0 + 30_000));
+    await page.getByLabel("6-digit code from your authenticator app").fill(totpCode(secret, t0 + 30_000));
     await page.getByRole("button", { name: "Verify and log in" }).click();
     await page.getByRole("navigation", { name: "Main" }).waitFor();
   }, 60_000);

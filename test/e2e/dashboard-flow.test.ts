@@ -1,8 +1,8 @@
 import path from "node:path";
-import * as OTPAuth from "otpauth";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertUsageSamples, type NewUsageSample } from "../../src/db/usage-samples.js";
+import { totpCode } from "../../src/web/totp.js";
 import {
   browserSkipReason,
   launchBrowser,
@@ -31,12 +31,6 @@ const SLUG = "flow-app";
 const BUCKET_MS = 300_000;
 /** The screens poll every 5–15 s; a change on the server must show within a few polls. */
 const SEEN_MS = 30_000;
-
-function totp(secret: string, atMs: number): string {
-  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
-    timestamp: atMs,
-  });
-}
 
 describe.skipIf(skipReason !== undefined)("the dashboard, end to end in a browser", () => {
   let fx: DashboardFixture;
@@ -92,7 +86,7 @@ describe.skipIf(skipReason !== undefined)("the dashboard, end to end in a browse
     await page.getByRole("img", { name: "QR code of the two-factor secret" }).waitFor();
     await checkScreen("04-account-2fa-setup");
     const t0 = Date.now();
-    await page.getByLabel("6-digit code from your authenticator app").fill(totp(secret, t0));
+    await page.getByLabel("6-digit code from your authenticator app").fill(totpCode(secret, t0));
     await page.getByRole("button", { name: "Turn on" }).click();
     await page.getByText(/Two-factor authentication is on/).waitFor();
     await checkScreen("05-account");
@@ -105,7 +99,7 @@ describe.skipIf(skipReason !== undefined)("the dashboard, end to end in a browse
     const codeField = page.getByLabel("6-digit code from your authenticator app");
     await codeField.waitFor();
     await checkScreen("06-login-2fa");
-    await codeField.fill(totp(secret, t0 + 30_000));
+    await codeField.fill(totpCode(secret, t0 + 30_000));
     await page.getByRole("button", { name: "Verify and log in" }).click();
     await page.getByRole("navigation", { name: "Main" }).waitFor();
 

@@ -33,16 +33,14 @@ export async function startDashboardFixture(
     cpuMillicores: 64_000,
     memoryMb: 131_072,
     statsIntervalMs: 1000,
-    jobBehaviour: async (job) => {
+    jobBehaviour: (job) => {
       jobs.push(job);
       if (job.type !== "deploy") return { success: true };
       sim.sendBuildLog(job.job_id, "STEP 1/2: pulling the image\n");
-      await new Promise((r) => setTimeout(r, opts.deployDelayMs ?? 500));
       sim.sendBuildLog(job.job_id, "STEP 2/2: starting the container\n");
-      return {
-        success: true,
-        logs: "STEP 1/2: pulling the image\nSTEP 2/2: starting the container\nstarted\n",
-      };
+      // The result comes a moment later (the sim's own delay), so "deploying" is seen; its logs
+      // are appended to the streamed ones.
+      return { success: true, logs: "started\n", delayMs: opts.deployDelayMs ?? 500 };
     },
   });
   await sim.start();
