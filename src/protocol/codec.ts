@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from "node:crypto";
+import { HmacSha256Key } from "../crypto/hmac-sha256.js";
 import type { Envelope } from "./envelope.js";
 import { parseEnvelope, peekSeq, signEnvelope, verifyEnvelope } from "./envelope.js";
 import type { ProtocolErrorCode } from "./errors.js";
@@ -50,8 +50,8 @@ export type DecodeResult<In extends SchemaMap> =
  */
 export class EnvelopeCodec<In extends SchemaMap, Out extends SchemaMap> {
   readonly connId: string;
-  /** The key as a KeyObject, made once: see EnvelopeKey. */
-  readonly #key: KeyObject;
+  /** The key prepared once: see EnvelopeKey. */
+  readonly #key: HmacSha256Key;
   readonly #inbound: In;
   readonly #now: () => number;
   readonly #maxSkewMs: number;
@@ -60,7 +60,7 @@ export class EnvelopeCodec<In extends SchemaMap, Out extends SchemaMap> {
 
   constructor(options: EnvelopeCodecOptions<In, Out>) {
     this.connId = options.connId;
-    this.#key = createSecretKey(options.key);
+    this.#key = new HmacSha256Key(options.key);
     this.#inbound = options.inbound;
     this.#now = options.now ?? Date.now;
     this.#maxSkewMs = options.maxSkewMs ?? MAX_CLOCK_SKEW_MS;
@@ -116,7 +116,7 @@ export class EnvelopeCodec<In extends SchemaMap, Out extends SchemaMap> {
     }
     const parsed = parsePayload(this.#inbound, env.type, env.payload);
     if (!parsed.ok) return this.#fail(parsed.code, env.seq, parsed.message);
-    return { ...parsed, env };
+    return { ok: true, type: parsed.type, payload: parsed.payload, env } as DecodeResult<In>;
   }
 
   #fail(code: DecodeErrorCode, replyTo: number | null, message: string): DecodeFailure {

@@ -6,10 +6,13 @@
  * cheaper.
  *
  * Contract of every `fast*` function here: given the value `JSON.parse`
- * produced, it returns either null ("not decided here") or exactly what the
- * corresponding zod schema's `safeParse(raw).data` would be: same fields,
- * same values, unknown fields stripped (or, for the strict envelope,
- * refused). It never returns a value for an input zod rejects. Callers fall
+ * produced, it returns either null ("not decided here") or a value deeply
+ * equal to what the corresponding zod schema's `safeParse(raw).data` would
+ * be: same fields, same values, unknown fields stripped (or, for the strict
+ * envelope, refused). When `raw` holds no unknown field, that value is `raw`
+ * itself, so the common case allocates nothing; the caller owns `raw` (it
+ * came from its own `JSON.parse`). It never returns a value for an input zod
+ * rejects. Callers fall
  * back to zod on null, so the accepted set is zod's by construction, and
  * zod still writes every error message. `fast-checks.test.ts` holds the
  * property tests (fast-check, random and adversarial inputs) that show the
@@ -52,6 +55,19 @@ export const isWellFormedText: (text: string) => boolean = nativeIsWellFormed
 
 /** The six envelope fields; a strict object has exactly these own enumerable keys. */
 const ENVELOPE_KEY_COUNT = 6;
+const HEARTBEAT_KEY_COUNT = 8;
+const APP_STATS_ENTRY_KEY_COUNT = 7;
+
+/**
+ * The number of enumerable keys of a JSON object. When every known field
+ * is present (none undefined), a count equal to the number of known fields
+ * means there is no other.
+ */
+function keyCount(raw: Json): number {
+  let keys = 0;
+  for (const _key in raw) keys++;
+  return keys;
+}
 
 /**
  * `envelopeSchema` (a strict object): exactly the keys type, seq, ts,
@@ -68,11 +84,8 @@ export function fastEnvelope(raw: unknown): Envelope | null {
   if (replyTo !== null && !isIntAtLeast(replyTo, 1)) return null;
   if (typeof payload !== "string" || !isWellFormedText(payload)) return null;
   if (typeof sig !== "string" || !SIG_PATTERN.test(sig)) return null;
-  // All six are present (none may be undefined), so six keys means no others.
-  let keys = 0;
-  for (const _key in raw) keys++;
-  if (keys !== ENVELOPE_KEY_COUNT) return null;
-  return { type, seq, ts, reply_to: replyTo, payload, sig };
+  if (keyCount(raw) !== ENVELOPE_KEY_COUNT) return null;
+  return raw as Envelope;
 }
 
 /** `heartbeatPayload`: unknown fields stripped. */
@@ -92,6 +105,7 @@ export function fastHeartbeat(raw: unknown): HeartbeatPayload | null {
   ) {
     return null;
   }
+  if (keyCount(p) === HEARTBEAT_KEY_COUNT) return p as HeartbeatPayload;
   return {
     cpu_pct: p.cpu_pct,
     mem_used_mb: p.mem_used_mb,
@@ -104,21 +118,22 @@ export function fastHeartbeat(raw: unknown): HeartbeatPayload | null {
   };
 }
 
-/** `appStatsEntry`: unknown fields stripped. */
-function fastAppStatsEntry(raw: unknown): AppStatsEntry | null {
-  if (!isObject(raw)) return null;
-  const e = raw;
-  if (
-    !isIntAtLeast(e.app_id, 1) ||
-    !isMeasure(e.cpu_pct) ||
-    !isIntAtLeast(e.mem_bytes, 0) ||
-    !isIntAtLeast(e.mem_limit_bytes, 0) ||
-    !isMeasure(e.net_mbps) ||
-    !isIntAtLeast(e.net_total_bytes, 0) ||
-    !isMeasure(e.disk_mbps)
-  ) {
-    return null;
-  }
+/** True when `e` passes `appStatsEntry` (whatever other fields it has). */
+function isAppStatsEntry(e: unknown): e is Json & AppStatsEntry {
+  return (
+    isObject(e) &&
+    isIntAtLeast(e.app_id, 1) &&
+    isMeasure(e.cpu_pct) &&
+    isIntAtLeast(e.mem_bytes, 0) &&
+    isIntAtLeast(e.mem_limit_bytes, 0) &&
+    isMeasure(e.net_mbps) &&
+    isIntAtLeast(e.net_total_bytes, 0) &&
+    isMeasure(e.disk_mbps)
+  );
+}
+
+/** `appStatsEntry` of an entry that passes it: a copy without unknown fields. */
+function strippedAppStatsEntry(e: AppStatsEntry): AppStatsEntry {
   return {
     app_id: e.app_id,
     cpu_pct: e.cpu_pct,
@@ -133,13 +148,13 @@ function fastAppStatsEntry(raw: unknown): AppStatsEntry | null {
 /** `appStatsPayload`: at most 10,000 entries, each an `appStatsEntry`; unknown fields stripped. */
 export function fastAppStats(raw: unknown): AppStatsPayload | null {
   if (!isObject(raw)) return null;
-  const list = raw.apps;
+  const list: unknown = raw.apps;
   if (!Array.isArray(list) || list.length > MAX_APP_STATS_ENTRIES) return null;
-  const apps = new Array<AppStatsEntry>(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const entry = fastAppStatsEntry(list[i]);
-    if (entry === null) return null;
-    apps[i] = entry;
+  let exact = keyCount(raw) === 1;
+  for (const entry of list as unknown[]) {
+    if (!isAppStatsEntry(entry)) return null;
+    if (exact && keyCount(entry) !== APP_STATS_ENTRY_KEY_COUNT) exact = false;
   }
-  return { apps };
+  if (exact) return raw as AppStatsPayload;
+  return { apps: (list as AppStatsEntry[]).map(strippedAppStatsEntry) };
 }
