@@ -151,6 +151,8 @@ export class AppOwnership {
   /** Bumped by `invalidate`, so a refresh begun earlier does not write back. */
   private generation = 0;
   private refreshing = false;
+  /** What ownedIfKnown returns, reused. */
+  private readonly knownOwned = new Set<number>();
 
   constructor(private readonly opts: AppOwnershipOptions) {
     this.now = opts.now ?? Date.now;
@@ -162,10 +164,13 @@ export class AppOwnership {
    * The subset of appIds that are on this worker, answered from the cache
    * alone; undefined when any of them has no fresh answer (then ask `owned`).
    * Same answers as `owned` would give at this instant, without a promise.
+   * The set is this instance's own, refilled by every call (the app_stats
+   * path makes no set per message): read it before calling again.
    */
-  ownedIfKnown(appIds: readonly number[]): Set<number> | undefined {
+  ownedIfKnown(appIds: readonly number[]): ReadonlySet<number> | undefined {
     const now = this.now();
-    const result = new Set<number>();
+    const result = this.knownOwned;
+    result.clear();
     let ageing = false;
     for (const id of appIds) {
       const hit = this.cache.get(id);

@@ -33,6 +33,27 @@ describe("HmacSha256Key", () => {
     ).toBe("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
   });
 
+  it("MACs head + body as one string, even with a surrogate pair split between them", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 80 }),
+        fc.string({ unit: "binary" }),
+        fc.string({ unit: "binary" }),
+        (bytes, head, body) => {
+          const key = Buffer.from(bytes);
+          expect(new HmacSha256Key(key).hex(head, body)).toBe(reference(key, head + body));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    const key = randomBytes(32);
+    const hmac = new HmacSha256Key(key);
+    expect(hmac.hex("a\ud83d", "\ude00b")).toBe(reference(key, "a\ud83d\ude00b"));
+    expect(hmac.hex("x".repeat(9000), "y".repeat(9000))).toBe(
+      reference(key, "x".repeat(9000) + "y".repeat(9000)),
+    );
+  });
+
   it("keeps keys apart when MACs under different keys interleave", () => {
     const a = randomBytes(32);
     const b = randomBytes(32);

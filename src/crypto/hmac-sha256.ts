@@ -24,14 +24,16 @@ const outerScratch = Buffer.allocUnsafeSlow(BLOCK + DIGEST);
  * An HMAC-SHA256 key prepared once, for many MACs under it (one worker
  * connection's envelopes).
  *
- * Contract: `hex(message)` equals
- * `createHmac("sha256", key).update(message, "utf8").digest("hex")` for every
- * key and string (keys longer than a block are hashed first, as RFC 2104
- * says). It is computed as SHA-256(opad ‖ SHA-256(ipad ‖ message)) with two
- * one-shot `crypto.hash` calls over pads derived at construction, which
- * skips building an Hmac object per message (about a fifth of the cost of
- * a 1 KiB envelope's MAC). Without `crypto.hash`, or for messages over
- * SCRATCH_CHARS, it falls back to createHmac.
+ * Contract: `hex(head, body)` equals
+ * `createHmac("sha256", key).update(head + body, "utf8").digest("hex")` for
+ * every key and strings (keys longer than a block are hashed first, as RFC
+ * 2104 says). It is computed as SHA-256(opad ‖ SHA-256(ipad ‖ message))
+ * with two one-shot `crypto.hash` calls over pads derived at construction,
+ * which skips building an Hmac object per message (about a fifth of the cost
+ * of a 1 KiB envelope's MAC), and the two parts are written one after the
+ * other, never concatenated. Without `crypto.hash`, for messages over
+ * SCRATCH_CHARS, or when `head` ends in a high surrogate (its pair would be
+ * split), it falls back to createHmac over `head + body`.
  */
 export class HmacSha256Key {
   /** ipad (64 bytes) then opad (64 bytes). */
@@ -50,16 +52,24 @@ export class HmacSha256Key {
     block.fill(0);
   }
 
-  /** Lowercase hex HMAC-SHA256 of `message` as UTF-8. */
-  hex(message: string): string {
-    if (!oneShot || message.length > SCRATCH_CHARS) {
-      return createHmac("sha256", this.#key).update(message, "utf8").digest("hex");
+  /** Lowercase hex HMAC-SHA256 of `head + body` as UTF-8. */
+  hex(head: string, body = ""): string {
+    if (!oneShot || head.length + body.length > SCRATCH_CHARS || endsInHighSurrogate(head)) {
+      return createHmac("sha256", this.#key)
+        .update(head + body, "utf8")
+        .digest("hex");
     }
     this.#pads.copy(innerScratch, 0, 0, BLOCK);
-    const length = BLOCK + innerScratch.write(message, BLOCK, "utf8");
+    let length = BLOCK + innerScratch.write(head, BLOCK, "utf8");
+    length += innerScratch.write(body, length, "utf8");
     const inner = oneShot("sha256", innerScratch.subarray(0, length), "buffer") as Buffer;
     this.#pads.copy(outerScratch, 0, BLOCK, 2 * BLOCK);
     inner.copy(outerScratch, BLOCK);
     return oneShot("sha256", outerScratch, "hex") as string;
   }
+}
+
+function endsInHighSurrogate(text: string): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  return last >= 0xd800 && last <= 0xdbff;
 }

@@ -48,8 +48,13 @@ export function generateConnId(random: (size: number) => Buffer = randomBytes): 
  * Numbers are safe integers, which `String` writes in plain decimal.
  */
 export function signingString(connId: string, env: UnsignedEnvelope): string {
+  return signingHead(connId, env) + env.payload;
+}
+
+/** The signing string up to the payload: everything but `payload`, ending in "\n". */
+function signingHead(connId: string, env: UnsignedEnvelope): string {
   const replyTo = env.reply_to === null ? "" : String(env.reply_to);
-  return `v1\n${connId}\n${env.type}\n${env.seq}\n${env.ts}\n${replyTo}\n${env.payload}`;
+  return `v1\n${connId}\n${env.type}\n${env.seq}\n${env.ts}\n${replyTo}\n`;
 }
 
 /**
@@ -60,9 +65,9 @@ export function signingString(connId: string, env: UnsignedEnvelope): string {
 export type EnvelopeKey = Buffer | KeyObject | HmacSha256Key;
 
 function hmacHex(key: EnvelopeKey, connId: string, env: UnsignedEnvelope): string {
-  const text = signingString(connId, env);
-  if (key instanceof HmacSha256Key) return key.hex(text);
-  return createHmac("sha256", key).update(text, "utf8").digest("hex");
+  // The payload (nearly all of the bytes) is never copied into a signing string.
+  if (key instanceof HmacSha256Key) return key.hex(signingHead(connId, env), env.payload);
+  return createHmac("sha256", key).update(signingString(connId, env), "utf8").digest("hex");
 }
 
 /** Length of a signature in hex, which is also its length in UTF-8 bytes. */
