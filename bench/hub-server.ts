@@ -185,21 +185,36 @@ function readMemory(): MemorySample {
 }
 
 /**
- * With HUB_BENCH_PROFILE_DIR=<dir> in the environment, each server
- * CPU-profiles its first timed phase (ours: from the first `reset` to the
- * first `report`, the flat-out run; bare: from `reset` to `stop`) and writes
- * it to <dir>/hub-<mode>.cpuprofile (Chrome DevTools format). Bench-only.
+ * With HUB_BENCH_PROFILE_DIR=<dir> in the environment, each server profiles
+ * its first timed phase (from the first `reset` to the first `report`: the
+ * first round's flat-out run) and writes it to <dir>: a CPU profile,
+ * hub-<mode>.cpuprofile (Chrome DevTools format), or with
+ * HUB_BENCH_PROFILE_KIND=heap a sampling heap profile of every allocation,
+ * collected or not, hub-<mode>.heapprofile (what allocates, and how much
+ * per envelope). Bench-only.
  */
 class PhaseProfiler {
   private session: Session | undefined;
   private done = false;
 
-  constructor(private readonly file: string | undefined) {}
+  constructor(
+    private readonly file: string | undefined,
+    private readonly heap: boolean,
+  ) {}
 
   async begin(): Promise<void> {
     if (!this.file || this.session || this.done) return;
     this.session = new Session();
     this.session.connect();
+    if (this.heap) {
+      await this.session.post("HeapProfiler.enable");
+      await this.session.post("HeapProfiler.startSampling", {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMajorGC: true,
+      });
+      return;
+    }
     await this.session.post("Profiler.enable");
     await this.session.post("Profiler.setSamplingInterval", { interval: 200 });
     await this.session.post("Profiler.start");
@@ -209,15 +224,24 @@ class PhaseProfiler {
     const session = this.session;
     if (!this.file || !session || this.done) return;
     this.done = true;
-    const { profile } = await session.post("Profiler.stop");
+    const { profile } = this.heap
+      ? await session.post("HeapProfiler.stopSampling")
+      : await session.post("Profiler.stop");
     session.disconnect();
     await writeFile(this.file, JSON.stringify(profile));
   }
 }
 
 const profileDir = process.env.HUB_BENCH_PROFILE_DIR;
+const heapProfile = process.env.HUB_BENCH_PROFILE_KIND === "heap";
 const profiler = new PhaseProfiler(
-  profileDir ? path.join(profileDir, `hub-${process.argv[2] ?? "unknown"}.cpuprofile`) : undefined,
+  profileDir
+    ? path.join(
+        profileDir,
+        `hub-${process.argv[2] ?? "unknown"}.${heapProfile ? "heapprofile" : "cpuprofile"}`,
+      )
+    : undefined,
+  heapProfile,
 );
 
 async function handle(

@@ -148,6 +148,7 @@ export function buildControlPlane(
       heartbeats,
       now,
       replayPendingJobs: (conn) => hub.replayPendingJobs(conn),
+      onPlacementChanged: (appId) => hub.forgetApp(appId),
     }),
   );
 

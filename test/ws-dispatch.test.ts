@@ -322,6 +322,62 @@ describe("ownership: another worker's app or job changes nothing", () => {
   });
 });
 
+describe("ownership answers are cached, and forgotten when a placement changes", () => {
+  it("an app moved to another worker stops being the old worker's as soon as the move completes", async () => {
+    const a = await connected();
+    const b = await connected();
+    const first = await assignedDeploy(db(), a.w.id);
+    cp.parts.hub.pushJob(a.w.id);
+    await a.conn.waitFor("job", (m) => m.payload.job_id === first.jobId);
+    a.conn.send("job_result", {
+      job_id: first.jobId,
+      success: true,
+      error: null,
+      logs: "",
+      container_id: "a",
+    });
+    await settle(a.conn);
+    const entry = (cpu: number) => ({
+      app_id: first.appId,
+      cpu_pct: cpu,
+      mem_bytes: 1,
+      mem_limit_bytes: 2,
+      net_mbps: 0,
+      net_total_bytes: 0,
+      disk_mbps: 0,
+    });
+    a.conn.send("app_stats", { apps: [entry(10)] });
+    await settle(a.conn);
+    expect(cp.parts.hub.appStats(first.appId)?.cpuPct).toBe(10); // a's cache now holds "mine"
+
+    // The app is moved off a without a's connection taking part (as on failover):
+    // a's reservation ends, and a deploy on b completes.
+    await db()
+      .updateTable("deployments")
+      .set({ reserved: false })
+      .where("id", "=", first.deploymentId)
+      .execute();
+    const moved = await assignedDeploy(db(), b.w.id, { appId: first.appId, userId: first.userId });
+    cp.parts.hub.pushJob(b.w.id);
+    await b.conn.waitFor("job", (m) => m.payload.job_id === moved.jobId);
+    b.conn.send("job_result", {
+      job_id: moved.jobId,
+      success: true,
+      error: null,
+      logs: "",
+      container_id: "b",
+    });
+    await settle(b.conn);
+    expect((await appRow(first.appId)).worker_id).toBe(b.w.id);
+
+    b.conn.send("app_stats", { apps: [entry(20)] });
+    await settle(b.conn);
+    a.conn.send("app_stats", { apps: [entry(77)] });
+    await settle(a.conn);
+    expect(cp.parts.hub.appStats(first.appId)?.cpuPct).toBe(20);
+  });
+});
+
 describe("logs", () => {
   it("a worker sending 10 MiB of log lines in 10 s gets about 3.5 MiB through, rate_limited at most once a second", async () => {
     let clock = Date.now();

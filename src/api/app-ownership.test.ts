@@ -23,6 +23,9 @@ function counted() {
   return { db: t.db.kysely.withPlugin(plugin), seen };
 }
 
+/** app_stats entries naming these apps, as allOwnedIfKnown takes them. */
+const entries = (...appIds: number[]) => appIds.map((id) => ({ app_id: id }));
+
 describe("OwnershipQuery", () => {
   it("answers lookups of several workers made together with one statement, each with its own apps", async () => {
     const user = await makeUser(t.db.kysely);
@@ -50,12 +53,14 @@ describe("OwnershipQuery", () => {
     const app = await makeApp(t.db.kysely, user.id, { worker_id: worker.id });
     const { db, seen } = counted();
     const ownership = new AppOwnership({ db, workerId: worker.id, query: new OwnershipQuery(db) });
-    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+    expect(ownership.allOwnedIfKnown(entries(app.id))).toBeUndefined();
     expect([...(await ownership.owned([app.id, app.id + 1000]))]).toEqual([app.id]);
-    expect([...(ownership.ownedIfKnown([app.id, app.id + 1000]) ?? [])]).toEqual([app.id]);
+    expect(ownership.allOwnedIfKnown(entries(app.id))).toBe(true);
+    expect(ownership.allOwnedIfKnown(entries(app.id, app.id + 1000))).toBe(false);
+    expect(ownership.allOwnedIfKnown(entries(app.id, app.id + 2000))).toBeUndefined();
     expect(seen.statements).toBe(1);
     ownership.invalidate();
-    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+    expect(ownership.allOwnedIfKnown(entries(app.id))).toBeUndefined();
   });
 
   it("refreshes an ageing answer in the background, never serves one past its TTL, and drops a refresh begun before invalidate", async () => {
@@ -67,19 +72,40 @@ describe("OwnershipQuery", () => {
     const ownership = new AppOwnership({ db, workerId: worker.id, now: () => now, ttlMs: 5000 });
     await ownership.owned([app.id]);
     now += 3100; // past 60% of the TTL: served, and refreshed behind the scenes
-    expect([...(ownership.ownedIfKnown([app.id]) ?? [])]).toEqual([app.id]);
+    expect(ownership.allOwnedIfKnown(entries(app.id))).toBe(true);
     now += 2400; // 5.5 s after the first answer, 2.4 s after the refresh was asked
-    await vi.waitFor(() => expect(ownership.ownedIfKnown([app.id])).toBeDefined());
+    await vi.waitFor(() => expect(ownership.allOwnedIfKnown(entries(app.id))).toBe(true));
     expect(seen.statements).toBe(2);
     now += 5000; // every answer is now at least 5 s old
-    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+    expect(ownership.allOwnedIfKnown(entries(app.id))).toBeUndefined();
 
     await ownership.owned([app.id]);
     now += 3100;
-    ownership.ownedIfKnown([app.id]); // starts a refresh
+    ownership.allOwnedIfKnown(entries(app.id)); // starts a refresh
     ownership.invalidate();
     await vi.waitFor(() => expect(seen.statements).toBe(4));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(ownership.ownedIfKnown([app.id])).toBeUndefined();
+    expect(ownership.allOwnedIfKnown(entries(app.id))).toBeUndefined();
+  });
+  it("forget drops one app's answer, and a refresh begun before it writes nothing", async () => {
+    const user = await makeUser(t.db.kysely);
+    const worker = await makeWorker(t.db.kysely);
+    const a1 = await makeApp(t.db.kysely, user.id, { worker_id: worker.id });
+    const a2 = await makeApp(t.db.kysely, user.id, { worker_id: worker.id });
+    const { db, seen } = counted();
+    let now = 1_000_000;
+    const ownership = new AppOwnership({ db, workerId: worker.id, now: () => now, ttlMs: 5000 });
+    await ownership.owned([a1.id, a2.id]);
+    ownership.forget(a1.id);
+    expect(ownership.allOwnedIfKnown(entries(a1.id))).toBeUndefined();
+    expect(ownership.allOwnedIfKnown(entries(a2.id))).toBe(true);
+
+    now += 3100;
+    expect(ownership.allOwnedIfKnown(entries(a2.id))).toBe(true); // starts a refresh of a2
+    ownership.forget(a1.id);
+    await vi.waitFor(() => expect(seen.statements).toBe(2));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    now += 2000; // the first answer about a2 is now past its TTL; the discarded refresh left none newer
+    expect(ownership.allOwnedIfKnown(entries(a2.id))).toBeUndefined();
   });
 });

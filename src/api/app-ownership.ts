@@ -1,8 +1,16 @@
 import { sql, type Kysely } from "kysely";
 import type { DB } from "../db/schema.js";
 
-/** How long an answer about one app is trusted before it is asked again. */
-export const OWNERSHIP_TTL_MS = 5000;
+/**
+ * How long an answer about one app is trusted before it is asked again:
+ * three stats intervals, so a worker reporting every 10 s has its answers
+ * refreshed in the background (at REFRESH_AHEAD of this) and its app_stats
+ * never wait on a query. Placement changes made through this replica
+ * forget the app's answers at once (Hub.forgetApp, and the completing
+ * connection's own invalidate); this bounds how long a change made
+ * elsewhere takes to show.
+ */
+export const OWNERSHIP_TTL_MS = 30_000;
 /**
  * Lookups waiting that make a batch go out without waiting for the end of
  * the event-loop turn. Not much smaller: the statement scans apps whatever
@@ -139,7 +147,7 @@ async function unownedPairs(
  *
  * An answer is never used once it is ttlMs old (its age counts from before
  * its query). So that a busy connection does not stall on the refresh,
- * `ownedIfKnown` asks again in the background once an answer it serves is
+ * `allOwnedIfKnown` asks again in the background once an answer it serves is
  * REFRESH_AHEAD of its TTL old; a refresh that started before `invalidate`
  * is discarded.
  */
@@ -151,8 +159,6 @@ export class AppOwnership {
   /** Bumped by `invalidate`, so a refresh begun earlier does not write back. */
   private generation = 0;
   private refreshing = false;
-  /** What ownedIfKnown returns, reused. */
-  private readonly knownOwned = new Set<number>();
 
   constructor(private readonly opts: AppOwnershipOptions) {
     this.now = opts.now ?? Date.now;
@@ -161,25 +167,30 @@ export class AppOwnership {
   }
 
   /**
-   * The subset of appIds that are on this worker, answered from the cache
-   * alone; undefined when any of them has no fresh answer (then ask `owned`).
-   * Same answers as `owned` would give at this instant, without a promise.
-   * The set is this instance's own, refilled by every call (the app_stats
-   * path makes no set per message): read it before calling again.
+   * From the cache alone, whether every app named is on this worker: true
+   * when each has a fresh answer and all are owned, false when each has a
+   * fresh answer and at least one is not, undefined when any has no fresh
+   * answer (then ask `owned`). The verdict `owned` would give at this
+   * instant, with no promise, set or id list: it takes the entries
+   * themselves (anything with an `app_id`), which is what keeps the
+   * app_stats path free of allocations.
    */
-  ownedIfKnown(appIds: readonly number[]): ReadonlySet<number> | undefined {
+  allOwnedIfKnown(entries: readonly { readonly app_id: number }[]): boolean | undefined {
     const now = this.now();
-    const result = this.knownOwned;
-    result.clear();
+    let all = true;
     let ageing = false;
-    for (const id of appIds) {
+    for (const { app_id: id } of entries) {
       const hit = this.cache.get(id);
       if (!hit || now - hit.at >= this.ttlMs) return undefined;
       if (now - hit.at >= this.ttlMs * REFRESH_AHEAD) ageing = true;
-      if (hit.owned) result.add(id);
+      if (!hit.owned) all = false;
     }
-    if (ageing && !this.refreshing) this.refresh(appIds, now);
-    return result;
+    if (ageing && !this.refreshing)
+      this.refresh(
+        entries.map((e) => e.app_id),
+        now,
+      );
+    return all;
   }
 
   /** Asks again for appIds in the background; the answers count from `now`, before the query. */
@@ -236,6 +247,15 @@ export class AppOwnership {
       hit.owned = owned;
       hit.at = at;
     }
+  }
+
+  /**
+   * Forgets the answer about one app (its placement changed through another
+   * connection), and discards refreshes begun before.
+   */
+  forget(appId: number): void {
+    this.generation++;
+    this.cache.delete(appId);
   }
 
   /** Forgets everything (after a job result moved apps on or off this worker). */

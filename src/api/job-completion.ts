@@ -28,6 +28,8 @@ export type JobCompletion =
   | { kind: "ignored"; status: JobStatus }
   | {
       kind: "completed";
+      /** The job's app: its placement or reservations may have changed. */
+      appId: number;
       jobType: "deploy" | "restart" | "stop" | "delete";
       success: boolean;
       /** The event of a deploy or restart job, already written to the outbox when a publisher was given. */
@@ -144,6 +146,7 @@ async function completeJobTx(trx: Transaction<DB>, input: JobResultInput, now: D
       }
       return {
         kind: "completed",
+        appId: app.id,
         afterCommit: noop,
         jobType: "deploy",
         success: input.success,
@@ -159,6 +162,7 @@ async function completeJobTx(trx: Transaction<DB>, input: JobResultInput, now: D
       await setApp({ status: input.success ? "running" : "failed" });
       return {
         kind: "completed",
+        appId: app.id,
         afterCommit: noop,
         jobType: "restart",
         success: input.success,
@@ -194,6 +198,7 @@ async function completeJobTx(trx: Transaction<DB>, input: JobResultInput, now: D
   }
   return {
     kind: "completed",
+    appId: app.id,
     jobType: job.type,
     success: input.success,
     event: undefined,

@@ -214,7 +214,7 @@ export class WorkerConn {
 
   private onFrame(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
-    const receivedAt = performance.now();
+    const receivedAt = this.opts.onHandled ? performance.now() : 0;
     const text = isBinary ? null : rawText(data);
     if (!this.ready) {
       this.sendError(text ? peekSeq(text) : null, "not_ready", "nothing may be sent before hello");

@@ -26,6 +26,8 @@ export interface DispatchDeps {
   now: () => Date;
   /** Called after a change to what runs where (job results, app status): drops the proxy-config cache. */
   onAppsChanged?: () => void;
+  /** Called after a job result changed an app's placement or reservations: forgets every connection's ownership answer about it. */
+  onPlacementChanged?: (appId: number) => void;
   /** Sends the worker its next assigned job if it is idle (the hub's replayPendingJobs). */
   replayPendingJobs: (conn: WorkerConn) => Promise<void>;
 }
@@ -72,10 +74,11 @@ export function createDispatcher(deps: DispatchDeps): MessageHandler {
     afterCommit();
   };
 
-  const putStats = (p: AppStatsPayload, owned: ReadonlySet<number>): void => {
+  /** Stores the stats of the apps in `owned`, or of every app when `owned` is undefined. */
+  const putStats = (p: AppStatsPayload, owned?: ReadonlySet<number>): void => {
     const at = now().getTime();
     for (const a of p.apps) {
-      if (!owned.has(a.app_id)) continue;
+      if (owned && !owned.has(a.app_id)) continue;
       deps.stats.putSample(
         a.app_id,
         {
@@ -94,12 +97,10 @@ export function createDispatcher(deps: DispatchDeps): MessageHandler {
   const handlers: HandlerMap = {
     heartbeat: (conn, p) => deps.heartbeats.beat(conn.workerId, p),
 
-    // Synchronous while the connection's ownership cache knows every app (the steady state).
+    // Synchronous while the connection's ownership cache knows every app as its own (the steady state).
     app_stats: (conn, p) => {
-      const ids = p.apps.map((a) => a.app_id);
-      const known = conn.ownership.ownedIfKnown(ids);
-      if (known) return putStats(p, known);
-      return conn.ownership.owned(ids).then((owned) => putStats(p, owned));
+      if (conn.ownership.allOwnedIfKnown(p.apps) === true) return putStats(p);
+      return conn.ownership.owned(p.apps.map((a) => a.app_id)).then((owned) => putStats(p, owned));
     },
 
     job_status: async (conn, p, seq) => {
@@ -141,6 +142,7 @@ export function createDispatcher(deps: DispatchDeps): MessageHandler {
       if (conn.inFlightJobId === p.job_id) conn.inFlightJobId = null;
       if (result.kind === "completed") {
         conn.ownership.invalidate();
+        deps.onPlacementChanged?.(result.appId);
         deps.onAppsChanged?.();
         result.afterCommit();
       }

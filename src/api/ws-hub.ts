@@ -138,6 +138,8 @@ export class Hub implements Service {
       const payload = await this.opts.loadJob(jobId);
       if (payload) {
         conn.inFlightJobId = jobId;
+        // The job's reservation may be new: a cached "not yours" must not drop the worker's first reports.
+        conn.ownership.forget(payload.app.id);
         conn.emit("job", payload);
         return;
       }
@@ -158,6 +160,11 @@ export class Hub implements Service {
         new Date(this.now()),
       );
     }
+  }
+
+  /** Forgets every connection's ownership answer about the app (its placement or reservations changed). */
+  forgetApp(appId: number): void {
+    for (const conn of this.conns.values()) conn.ownership.forget(appId);
   }
 
   appStats(appId: number): AppStatSnapshot | undefined {

@@ -54,6 +54,32 @@ describe("HmacSha256Key", () => {
     );
   });
 
+  it("matchesHex accepts exactly the lowercase hex MAC", () => {
+    const key = randomBytes(32);
+    const hmac = new HmacSha256Key(key);
+    const mac = reference(key, "head\nbody");
+    expect(hmac.matchesHex("head\n", "body", mac)).toBe(true);
+    const flip = (i: number): string => mac.slice(0, i) + (mac[i] === "0" ? "1" : "0") + mac.slice(i + 1);
+    for (const given of [
+      mac.toUpperCase(),
+      flip(0),
+      flip(63),
+      mac.slice(0, 63),
+      `${mac}0`,
+      "",
+      `é${mac.slice(1)}`,
+      `\u0100${mac.slice(1)}`,
+      "\u{1F600}".repeat(32),
+    ]) {
+      expect(hmac.matchesHex("head\n", "body", given), given).toBe(false);
+    }
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (body, given) => {
+        expect(hmac.matchesHex("h", body, given)).toBe(given === reference(key, `h${body}`));
+      }),
+    );
+  });
+
   it("keeps keys apart when MACs under different keys interleave", () => {
     const a = randomBytes(32);
     const b = randomBytes(32);

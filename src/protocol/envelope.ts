@@ -92,6 +92,7 @@ export function signEnvelope(key: EnvelopeKey, connId: string, fields: UnsignedE
  * on the wire) decides whether the compare runs at all.
  */
 export function verifyEnvelope(key: EnvelopeKey, connId: string, env: Envelope): boolean {
+  if (key instanceof HmacSha256Key) return key.matchesHex(signingHead(connId, env), env.payload, env.sig);
   const given = Buffer.from(env.sig, "utf8");
   if (given.length !== SIG_HEX_LENGTH) return false;
   return timingSafeEqual(Buffer.from(hmacHex(key, connId, env), "latin1"), given);
