@@ -107,5 +107,11 @@ describe("OwnershipQuery", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     now += 2000; // the first answer about a2 is now past its TTL; the discarded refresh left none newer
     expect(ownership.allOwnedIfKnown(entries(a2.id))).toBeUndefined();
+
+    // A lookup in flight when forget comes still answers its caller, but is not cached.
+    const asked = ownership.owned([a1.id]);
+    ownership.forget(a1.id);
+    expect([...(await asked)]).toEqual([a1.id]);
+    expect(ownership.allOwnedIfKnown(entries(a1.id))).toBeUndefined();
   });
 });

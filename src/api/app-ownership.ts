@@ -140,10 +140,11 @@ async function unownedPairs(
 /**
  * Which apps are on one worker: the app's placement (`apps.worker_id`) or a
  * live reservation of one of its deployments there (the new container of a
- * start-first redeploy on another worker). Answers are cached per app for a
- * few seconds, positive and negative alike, so a stream of stats or log
+ * start-first redeploy on another worker). Answers are cached per app for
+ * OWNERSHIP_TTL_MS, positive and negative alike, so a stream of stats or log
  * lines costs at most one query per app per TTL, and a worker naming foreign
- * apps cannot make every message a query.
+ * apps cannot make every message a query. `forget` and `invalidate` drop
+ * answers, and no answer asked before them is cached after.
  *
  * An answer is never used once it is ttlMs old (its age counts from before
  * its query). So that a busy connection does not stall on the refresh,
@@ -225,9 +226,12 @@ export class AppOwnership {
       } else unknown.push(id);
     }
     if (unknown.length === 0) return result;
+    const generation = this.generation;
     const found = await this.query.owned(this.opts.workerId, unknown);
+    // An answer asked before a forget or invalidate is this call's to use, not the cache's to keep.
+    const keep = generation === this.generation;
     for (const id of unknown) {
-      this.remember(id, found.has(id), now);
+      if (keep) this.remember(id, found.has(id), now);
       if (found.has(id)) result.add(id);
     }
     if (this.cache.size > 10_000) this.sweep(now);

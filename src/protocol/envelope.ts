@@ -1,9 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 
-import { HmacSha256Key } from "../crypto/hmac-sha256.js";
-
 import { z } from "zod";
 
+import { HmacSha256Key } from "../crypto/hmac-sha256.js";
 import { fastEnvelope, isWellFormedText } from "./fast-checks.js";
 
 /** Frames larger than this (UTF-8 bytes) are rejected as `bad_envelope` (or closed with 1009). */
