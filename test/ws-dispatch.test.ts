@@ -33,6 +33,11 @@ async function settle(conn: WorkerConnection): Promise<void> {
   const seq = conn.send("job_status", { job_id: 2_000_000_000, status: "processing" });
   await conn.waitFor("error", (m) => m.env.reply_to === seq);
 }
+/** Reports the job done, with `containerId`, and waits until the hub has handled it. */
+async function succeed(conn: WorkerConnection, jobId: number, containerId: string): Promise<void> {
+  conn.send("job_result", { job_id: jobId, success: true, error: null, logs: "", container_id: containerId });
+  await settle(conn);
+}
 const workerRow = (id: number) =>
   db().selectFrom("workers").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 const jobRow = (id: number) =>
@@ -329,14 +334,7 @@ describe("ownership answers are cached, and forgotten when a placement changes",
     const first = await assignedDeploy(db(), a.w.id);
     cp.parts.hub.pushJob(a.w.id);
     await a.conn.waitFor("job", (m) => m.payload.job_id === first.jobId);
-    a.conn.send("job_result", {
-      job_id: first.jobId,
-      success: true,
-      error: null,
-      logs: "",
-      container_id: "a",
-    });
-    await settle(a.conn);
+    await succeed(a.conn, first.jobId, "a");
     const entry = (cpu: number) => ({
       app_id: first.appId,
       cpu_pct: cpu,
@@ -360,14 +358,7 @@ describe("ownership answers are cached, and forgotten when a placement changes",
     const moved = await assignedDeploy(db(), b.w.id, { appId: first.appId, userId: first.userId });
     cp.parts.hub.pushJob(b.w.id);
     await b.conn.waitFor("job", (m) => m.payload.job_id === moved.jobId);
-    b.conn.send("job_result", {
-      job_id: moved.jobId,
-      success: true,
-      error: null,
-      logs: "",
-      container_id: "b",
-    });
-    await settle(b.conn);
+    await succeed(b.conn, moved.jobId, "b");
     expect((await appRow(first.appId)).worker_id).toBe(b.w.id);
 
     b.conn.send("app_stats", { apps: [entry(20)] });
