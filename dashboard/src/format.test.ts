@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatMb, formatMillicores, formatPercent } from "./format";
+import { formatBytes, formatMb, formatMillicores, formatPercent, formatRate } from "./format";
 
 describe("formatting", () => {
   it("formats bytes in binary units", () => {
@@ -23,5 +23,12 @@ describe("formatting", () => {
       "2 CPU",
     ]);
     expect([512, 1024, 1536].map(formatMb)).toEqual(["512 MB", "1 GB", "1536 MB"]);
+  });
+
+  it("formats network and disk rates", () => {
+    expect(formatRate(0.4, "Mbit/s")).toBe("0.40 Mbit/s");
+    expect(formatRate(12.34, "Mbit/s")).toBe("12.3 Mbit/s");
+    expect(formatRate(250, "MB/s")).toBe("250 MB/s");
+    expect(formatRate(null, "Mbit/s")).toBe("–");
   });
 });

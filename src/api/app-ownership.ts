@@ -149,15 +149,15 @@ async function unownedPairs(
  * An answer is never used once it is ttlMs old (its age counts from before
  * its query). So that a busy connection does not stall on the refresh,
  * `allOwnedIfKnown` asks again in the background once an answer it serves is
- * REFRESH_AHEAD of its TTL old; a refresh that started before `invalidate`
- * is discarded.
+ * REFRESH_AHEAD of its TTL old; a refresh that started before `forget` or
+ * `invalidate` is discarded.
  */
 export class AppOwnership {
   private readonly cache = new Map<number, { owned: boolean; at: number }>();
   private readonly now: () => number;
   private readonly ttlMs: number;
   private readonly query: OwnershipQuery;
-  /** Bumped by `invalidate`, so a refresh begun earlier does not write back. */
+  /** Bumped by `forget` and `invalidate`, so a lookup begun earlier does not write back. */
   private generation = 0;
   private refreshing = false;
 
@@ -241,7 +241,7 @@ export class AppOwnership {
   /**
    * Records an answer asked at `at`, unless the cache holds a newer one. The
    * app's entry is overwritten in place: refreshes rewrite every app of
-   * every busy connection every few seconds, and fresh objects would
+   * every busy connection every 18 s, and fresh objects would
    * outlive the young generation only to become old-generation garbage.
    */
   private remember(id: number, owned: boolean, at: number): void {

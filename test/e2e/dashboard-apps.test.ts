@@ -116,10 +116,11 @@ describe.skipIf(skipReason)("dashboard: apps, app page, deployments, env, action
     const onRequest = (r: { url(): string }) => {
       if (r.url().includes("/api/v1/apps/") && r.url().endsWith("/stats")) statsCalls.push(r.url());
     };
-    page.on("request", onRequest);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Apps" }).click();
     const row = page.locator("tr[data-app='shop-front']");
     await row.getByRole("link", { name: "Shop Front" }).waitFor();
+    // Only from here: the overview left by the last test polls its app's /stats until it unmounts.
+    page.on("request", onRequest);
     await row.getByText("sim-1").waitFor();
     await row.locator(".badge", { hasText: "running" }).waitFor({ timeout: SEEN_MS });
     // Live cells: CPU as "n %", memory as "n MiB / 256 MiB".

@@ -1,7 +1,8 @@
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { upsertUsageSamples, type NewUsageSample } from "../../src/db/usage-samples.js";
+import { upsertUsageSamples } from "../../src/db/usage-samples.js";
+import { BUCKET_MS, bucketStart } from "../../src/usage/accumulator.js";
 import { totpCode } from "../../src/web/totp.js";
 import {
   browserSkipReason,
@@ -11,6 +12,7 @@ import {
   type BrowserSession,
 } from "../helpers/browser.js";
 import { startDashboardFixture, type DashboardFixture } from "../helpers/dashboard-fixture.js";
+import { usageSample } from "../helpers/db-fixtures.js";
 import { Receiver } from "../helpers/webhook-receiver.js";
 
 /**
@@ -28,7 +30,6 @@ const SHOTS = path.join(SCREENSHOT_ROOT, "dashboard-flow");
 const EMAIL = "flow@example.com";
 const PASSWORD = "correct horse battery staple";
 const SLUG = "flow-app";
-const BUCKET_MS = 300_000;
 /** The screens poll every 5–15 s; a change on the server must show within a few polls. */
 const SEEN_MS = 30_000;
 
@@ -138,20 +139,10 @@ describe.skipIf(skipReason !== undefined)("the dashboard, end to end in a browse
     await checkScreen("10-app-logs");
 
     // Usage: two days of 5-minute buckets, charted with a text summary.
-    const last = Math.floor(Date.now() / BUCKET_MS) * BUCKET_MS - BUCKET_MS;
-    const samples: NewUsageSample[] = [...Array(576).keys()].map((i) => ({
-      app_id: app.id,
-      user_id: app.user_id,
-      bucket_start: new Date(last - i * BUCKET_MS),
-      samples: 300,
-      cpu_pct_avg: 20 + (i % 10),
-      cpu_pct_max: 30 + (i % 10),
-      mem_bytes_avg: 200 * 1024 * 1024,
-      mem_bytes_max: 256 * 1024 * 1024,
-      net_mbps_avg: 1.5,
-      net_mbps_max: 4,
-      net_bytes_delta: 50_000_000,
-    }));
+    const last = bucketStart(new Date()).getTime() - BUCKET_MS;
+    const samples = [...Array(576).keys()].map((i) =>
+      usageSample(app.id, app.user_id, last - i * BUCKET_MS, 20 + (i % 10)),
+    );
     await upsertUsageSamples(fx.cp.t.db.kysely, samples);
     await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Usage" }).click();
     await page.getByRole("figure", { name: /CPU over the last 24 hours: min 20 %/ }).waitFor();

@@ -3,8 +3,10 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { insertAlert } from "../../src/db/alerts.js";
 import { upsertUsageSamples, type NewUsageSample } from "../../src/db/usage-samples.js";
+import { BUCKET_MS, bucketStart } from "../../src/usage/accumulator.js";
 import { signUp, type ApiClient } from "../helpers/api-client.js";
 import {
+  atWidth,
   browserSkipReason,
   expectNoSidewaysScroll,
   launchBrowser,
@@ -17,6 +19,7 @@ import {
   startDashboardFixture,
   type DashboardFixture,
 } from "../helpers/dashboard-fixture.js";
+import { usageSample } from "../helpers/db-fixtures.js";
 
 /**
  * The app's Logs, Usage, Domains and Alerts tabs and the Alerts page, driven
@@ -30,7 +33,6 @@ const skipReason = browserSkipReason();
 const SHOTS = path.join(SCREENSHOT_ROOT, "dashboard-obs");
 const EMAIL = "obs@example.com";
 const PASSWORD = "correct horse battery";
-const BUCKET_MS = 300_000;
 
 /** TXT records the fake resolver answers with, by name; other names do not exist. */
 const txt = new Map<string, string[][]>();
@@ -110,20 +112,20 @@ describe.skipIf(skipReason)("dashboard: logs, usage, domains and alerts", () => 
     await browser.screenshot("app-logs");
     await page.getByLabel("Filter").fill("");
 
-    await page.setViewportSize({ width: 375, height: 800 });
-    await log.getByText("while paused").waitFor();
-    await expectNoSidewaysScroll(page);
-    await page.setViewportSize({ width: 1280, height: 860 });
+    await atWidth(page, 375, async () => {
+      await log.getByText("while paused").waitFor();
+      await expectNoSidewaysScroll(page);
+    });
   });
 
   it("charts seeded usage over 24 h, 7 d and 90 d with a text summary", async () => {
     const now = Date.now();
     const rows: NewUsageSample[] = [];
     // Every bucket of the last 2 days, one an hour for 8 days before, and one 60 days ago.
-    const last = Math.floor(now / BUCKET_MS) * BUCKET_MS - BUCKET_MS;
-    for (let i = 0; i < 576; i++) rows.push(sample(last - i * BUCKET_MS, 20 + (i % 10)));
-    for (let h = 48; h < 240; h++) rows.push(sample(last - h * 3_600_000, 25));
-    rows.push(sample(last - 60 * 86_400_000, 95));
+    const last = bucketStart(new Date(now)).getTime() - BUCKET_MS;
+    for (let i = 0; i < 576; i++) rows.push(usageSample(appId, userId, last - i * BUCKET_MS, 20 + (i % 10)));
+    for (let h = 48; h < 240; h++) rows.push(usageSample(appId, userId, last - h * 3_600_000, 25));
+    rows.push(usageSample(appId, userId, last - 60 * 86_400_000, 95));
     await upsertUsageSamples(fx.cp.t.db.kysely, rows);
 
     await page.goto(`${fx.cp.url}/apps/${slug}/usage`);
@@ -154,34 +156,18 @@ describe.skipIf(skipReason)("dashboard: logs, usage, domains and alerts", () => 
       .waitFor();
     expect(await page.getByRole("button", { name: "90 d" }).getAttribute("aria-pressed")).toBe("true");
 
-    await page.setViewportSize({ width: 375, height: 800 });
-    await expect
-      .poll(() =>
-        page
-          .locator(".usage-plot canvas")
-          .first()
-          .evaluate((c) => c.getBoundingClientRect().width),
-      )
-      .toBeLessThanOrEqual(375);
-    await expectNoSidewaysScroll(page);
-    await browser.screenshot("app-usage-375");
-    await page.setViewportSize({ width: 1280, height: 860 });
-
-    function sample(startMs: number, cpuPct: number): NewUsageSample {
-      return {
-        app_id: appId,
-        user_id: userId,
-        bucket_start: new Date(startMs),
-        samples: 300,
-        cpu_pct_avg: cpuPct,
-        cpu_pct_max: cpuPct + 5,
-        mem_bytes_avg: 200 * 1024 * 1024,
-        mem_bytes_max: 256 * 1024 * 1024,
-        net_mbps_avg: 1.5,
-        net_mbps_max: 4,
-        net_bytes_delta: 50_000_000,
-      };
-    }
+    await atWidth(page, 375, async () => {
+      await expect
+        .poll(() =>
+          page
+            .locator(".usage-plot canvas")
+            .first()
+            .evaluate((c) => c.getBoundingClientRect().width),
+        )
+        .toBeLessThanOrEqual(375);
+      await expectNoSidewaysScroll(page);
+      await browser.screenshot("app-usage-375");
+    });
   });
 
   it("adds a domain, shows its TXT record, verifies it against DNS and removes it", async () => {

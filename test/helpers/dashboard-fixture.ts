@@ -21,7 +21,7 @@ export interface DashboardFixture {
  */
 export async function startDashboardFixture(
   env: Record<string, string> = {},
-  opts: { deployDelayMs?: number; overrides?: BuildOverrides } = {},
+  opts: { overrides?: BuildOverrides } = {},
 ): Promise<DashboardFixture> {
   const cp = await startTestControlPlane(opts.overrides ?? {}, env);
   const jobs: JobPayload[] = [];
@@ -40,7 +40,7 @@ export async function startDashboardFixture(
       sim.sendBuildLog(job.job_id, "STEP 2/2: starting the container\n");
       // The result comes a moment later (the sim's own delay), so "deploying" is seen; its logs
       // are appended to the streamed ones.
-      return { success: true, logs: "started\n", delayMs: opts.deployDelayMs ?? 500 };
+      return { success: true, logs: "started\n", delayMs: 500 };
     },
   });
   await sim.start();

@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import { insertApp, type AppRow, type NewApp } from "../../src/db/apps.js";
 import { upsertPlans } from "../../src/db/plans.js";
 import type { DB } from "../../src/db/schema.js";
+import type { NewUsageSample } from "../../src/db/usage-samples.js";
 import { insertUser, type UserRow } from "../../src/db/users.js";
 import { insertWorker, type NewWorker, type WorkerRow } from "../../src/db/workers.js";
 
@@ -56,6 +57,23 @@ export function makeApp(db: Kysely<DB>, userId: number, overrides: Partial<NewAp
     memory_mb: 256,
     ...overrides,
   });
+}
+
+/** One full 5-minute usage bucket of the app starting at `startMs`: CPU at `cpuPct` (max 5 more), 200 MiB, 1.5 Mbit/s. */
+export function usageSample(appId: number, userId: number, startMs: number, cpuPct: number): NewUsageSample {
+  return {
+    app_id: appId,
+    user_id: userId,
+    bucket_start: new Date(startMs),
+    samples: 300,
+    cpu_pct_avg: cpuPct,
+    cpu_pct_max: cpuPct + 5,
+    mem_bytes_avg: 200 * 1024 * 1024,
+    mem_bytes_max: 256 * 1024 * 1024,
+    net_mbps_avg: 1.5,
+    net_mbps_max: 4,
+    net_bytes_delta: 50_000_000,
+  };
 }
 
 export interface PgErrorFields {

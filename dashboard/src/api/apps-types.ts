@@ -4,20 +4,11 @@
  * usage-routes.ts.
  */
 
-export type DeploymentStatus =
-  | "pending"
-  | "building"
-  | "deploying"
-  | "running"
-  | "failed"
-  | "superseded"
-  | "stopped";
-
 export interface Deployment {
   id: number;
   /** The app's slug. */
   app: string;
-  /** A DeploymentStatus (typed as string: a newer server may add one). */
+  /** pending, building, deploying, running, failed, superseded or stopped (typed as string: a newer server may add one). */
   status: string;
   source_kind: "image" | "archive";
   /** The image deployed, or (archive) the image built from the uploaded context. */

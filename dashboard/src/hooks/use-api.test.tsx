@@ -36,6 +36,26 @@ describe("useApi", () => {
     vi.unstubAllGlobals();
   });
 
+  it("a new refreshMs applies from the next answer without a request of its own", async () => {
+    const f = controlledFetch();
+    vi.stubGlobal("fetch", f.fetch);
+    const { rerender } = renderHook(({ ms }) => useApi<{ n: number }>("/apps", { refreshMs: ms }), {
+      initialProps: { ms: 5000 },
+    });
+    f.calls[0]!.resolve({ n: 1 });
+    await settle();
+    rerender({ ms: 1000 });
+    await settle();
+    expect(f.calls).toHaveLength(1);
+    // The refresh already scheduled keeps its 5 s; the one after it takes 1 s.
+    await act(() => vi.advanceTimersByTimeAsync(5000));
+    expect(f.calls).toHaveLength(2);
+    f.calls[1]!.resolve({ n: 2 });
+    await settle();
+    await act(() => vi.advanceTimersByTimeAsync(1000));
+    expect(f.calls).toHaveLength(3);
+  });
+
   it("refreshes refreshMs after each answer, never while the previous request is pending", async () => {
     const f = controlledFetch();
     vi.stubGlobal("fetch", f.fetch);

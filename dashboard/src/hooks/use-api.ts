@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api } from "../api/client";
 
 export interface ApiState<T> {
@@ -45,12 +45,19 @@ interface Result<T> {
  * one settled (a slow server is never flooded, a slow answer never
  * aborted by the next tick), and only while the page is visible: a hidden
  * tab sends nothing and refreshes as soon as it is shown again. Unmounting
- * or changing the path aborts the request in flight.
+ * or changing the path aborts the request in flight. A new `refreshMs`
+ * applies from the next answer and sends nothing by itself; only starting
+ * to poll (undefined → a number) fetches at once.
  */
 export function useApi<T>(path: string | null, options: UseApiOptions = {}): ApiState<T> {
   const { refreshMs } = options;
   const [result, setResult] = useState<Result<T>>();
   const [tick, setTick] = useState(0);
+  const refreshMsRef = useRef(refreshMs);
+  useEffect(() => {
+    refreshMsRef.current = refreshMs;
+  }, [refreshMs]);
+  const polling = refreshMs !== undefined;
 
   useEffect(() => {
     if (path === null) return;
@@ -58,10 +65,11 @@ export function useApi<T>(path: string | null, options: UseApiOptions = {}): Api
     let timer: ReturnType<typeof setTimeout> | undefined;
     let cancelWait = () => undefined as void;
     const next = () => {
-      if (ctl.signal.aborted || refreshMs === undefined) return;
+      const ms = refreshMsRef.current;
+      if (ctl.signal.aborted || ms === undefined) return;
       timer = setTimeout(() => {
         cancelWait = whenVisible(() => setTick((t) => t + 1));
-      }, refreshMs);
+      }, ms);
     };
     api
       .get<T>(path, { signal: ctl.signal })
@@ -79,7 +87,7 @@ export function useApi<T>(path: string | null, options: UseApiOptions = {}): Api
       clearTimeout(timer);
       cancelWait();
     };
-  }, [path, tick, refreshMs]);
+  }, [path, tick, polling]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   const current = result !== undefined && result.path === path ? result : undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { availableActions, redeployPlan } from "./app-status";
+import { availableActions, redeployNeedsDeployment, redeployPlan } from "./app-status";
 
 const worker = { id: 1, name: "w1" };
 
@@ -20,6 +20,15 @@ describe("the actions an app's status allows", () => {
 
 describe("redeployPlan", () => {
   const app = (status: string, current: number | null = 3) => ({ status, current_deployment_id: current });
+  it("needs the current deployment only for a deployed app that is neither startable nor gone", () => {
+    expect(redeployNeedsDeployment(app("running"))).toBe(true);
+    expect(redeployNeedsDeployment(app("deploying"))).toBe(true);
+    for (const s of ["stopped", "failed", "crashed", "deleting", "deleted"]) {
+      expect(redeployNeedsDeployment(app(s)), s).toBe(false);
+    }
+    expect(redeployNeedsDeployment(app("running", null))).toBe(false);
+  });
+
   it("starts a stopped, failed or crashed app, whatever its source", () => {
     for (const s of ["stopped", "failed", "crashed"]) {
       expect(redeployPlan(app(s), { source_kind: "archive", image: "wisehosting/x:3" })).toEqual({

@@ -42,11 +42,20 @@ export type Redeploy =
   | { kind: "cli" }
   | { kind: "none"; reason: string };
 
+/** True when redeployPlan's answer depends on the current deployment (so it is worth fetching). */
+export function redeployNeedsDeployment(app: Pick<App, "status" | "current_deployment_id">): boolean {
+  return redeployPlan(app, undefined).kind === "none" && app.current_deployment_id !== null && !isGone(app);
+}
+
+function isGone(app: Pick<App, "status">): boolean {
+  return app.status === "deleting" || app.status === "deleted";
+}
+
 export function redeployPlan(
   app: Pick<App, "status" | "current_deployment_id">,
   current: Pick<Deployment, "source_kind" | "image"> | undefined,
 ): Redeploy {
-  if (app.status === "deleting" || app.status === "deleted") {
+  if (isGone(app)) {
     return { kind: "none", reason: "the app is being deleted" };
   }
   if (app.current_deployment_id === null) {

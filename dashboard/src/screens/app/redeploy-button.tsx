@@ -8,7 +8,7 @@ import { Notice } from "../../components/notice";
 import { useAction } from "../../hooks/use-action";
 import { useApi } from "../../hooks/use-api";
 import { deployCommand } from "../apps/cli-commands";
-import { redeployPlan } from "./app-status";
+import { redeployNeedsDeployment, redeployPlan } from "./app-status";
 import type { AppTabProps } from "./app-tab-props";
 
 /**
@@ -19,8 +19,9 @@ import type { AppTabProps } from "./app-tab-props";
 export function RedeployButton({ app, reloadApp }: AppTabProps) {
   const [, navigate] = useLocation();
   const [done, setDone] = useState(false);
+  // A stopped, failed or crashed app is just started: its deployment is not fetched.
   const current = useApi<DeploymentDetail>(
-    app.current_deployment_id === null ? null : `/deployments/${app.current_deployment_id}`,
+    redeployNeedsDeployment(app) ? `/deployments/${app.current_deployment_id}` : null,
   );
   const plan = redeployPlan(app, current.data?.deployment);
   const redeploy = useAction(async () => {

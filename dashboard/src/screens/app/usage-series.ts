@@ -1,5 +1,6 @@
 import type { UsageBucket } from "../../api/obs-types";
 import { formatBytes, formatRate } from "../../format";
+import { formatCpuPct } from "../apps/stats-format";
 
 /**
  * The usage API's 5-minute buckets as chart series: one x per bucket of the
@@ -106,13 +107,12 @@ export interface ChartSpec {
   max: Series;
 }
 
-export const formatCpu = (n: number): string => `${n >= 10 ? n.toFixed(0) : n.toFixed(1)} %`;
 const formatMbps = (n: number): string => formatRate(n, "Mbit/s");
 
 /** The three charts of the Usage tab, in order. */
 export function usageCharts(s: UsageSeries): ChartSpec[] {
   return [
-    { key: "cpu", title: "CPU", axisLabel: "CPU (%)", format: formatCpu, avg: s.cpuAvg, max: s.cpuMax },
+    { key: "cpu", title: "CPU", axisLabel: "CPU (%)", format: formatCpuPct, avg: s.cpuAvg, max: s.cpuMax },
     {
       key: "memory",
       title: "Memory",
