@@ -117,6 +117,25 @@ describe("placement", () => {
     expect((await jobs([later]))[0]!.status).toBe("assigned");
   });
 
+  it("a job enqueued in the tick's millisecond is due in that tick (run_after has microseconds, the clock milliseconds)", async () => {
+    await reset();
+    const [a] = await makeOnlineWorkers(db(), [{ cpu: 1000, memory: 1024 }]);
+    const user = await makeUser(db());
+    const app = await makeApp(db(), user.id, { worker_id: a! });
+    const now = new Date();
+    const sameMs = await enqueueAppJob(db(), app.id, "restart");
+    const nextMs = await enqueueAppJob(db(), app.id, "stop");
+    // As the column default now() may store it: 0.9 ms past the tick's millisecond.
+    await sql`UPDATE jobs SET run_after = ${now}::timestamptz + interval '900 microseconds' WHERE id = ${sameMs}`.execute(
+      db(),
+    );
+    await sql`UPDATE jobs SET run_after = ${now}::timestamptz + interval '1 millisecond' WHERE id = ${nextMs}`.execute(
+      db(),
+    );
+    await scheduler({ now: () => now }).runOnce();
+    expect((await jobs([sameMs, nextMs])).map((j) => j.status)).toEqual(["assigned", "pending"]);
+  });
+
   it("retries the whole transaction after a serialization failure (forced once by a trigger)", async () => {
     await reset();
     await makeOnlineWorkers(db(), [{ cpu: 4000, memory: 4096 }]);

@@ -39,7 +39,8 @@ interface PlannedJob {
 /**
  * One placement pass in one transaction (the reference's processPendingJobs):
  *
- * 1. claim up to `batch` due pending jobs, by priority then age, with
+ * 1. claim up to `batch` due pending jobs (run_after at or before `now`,
+ *    to the millisecond), by priority then age, with
  *    FOR UPDATE SKIP LOCKED (replicas never claim the same job);
  * 2. plan on a snapshot of the online workers: a preset worker for
  *    restart/stop/delete, else the eligible worker with the lowest score;
@@ -72,12 +73,16 @@ export async function placePendingJobs(
     skip?: readonly number[];
   },
 ): Promise<PlacementResult> {
+  // run_after has the database's microseconds (its default is now()), `now`
+  // only milliseconds: a job enqueued in the millisecond of the tick is due
+  // in that tick, so compare at millisecond resolution.
+  const dueBefore = new Date(opts.now.getTime() + 1);
   return db.transaction().execute(async (trx) => {
     const jobs = (
       await sql<ClaimedJob>`
       SELECT id, type, deployment_id, cpu_millicores, memory_mb, zone, worker_id
       FROM jobs
-      WHERE status = 'pending' AND run_after <= ${opts.now} AND id <> ALL(${[...(opts.skip ?? [])]}::int[])
+      WHERE status = 'pending' AND run_after < ${dueBefore} AND id <> ALL(${[...(opts.skip ?? [])]}::int[])
       ORDER BY priority DESC, created_at, id
       LIMIT ${opts.batch ?? PLACEMENT_BATCH}
       FOR UPDATE SKIP LOCKED
