@@ -29,6 +29,7 @@ import { createLogger, type Logger } from "./log.js";
 import { LocalWorker, localWorkerEnabled } from "./agent/local-worker.js";
 import { Pruner } from "./maintenance/pruner.js";
 import { JobNotifier } from "./scheduler/job-notifier.js";
+import { PlacementNotifier } from "./scheduler/placement-notifier.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { StuckJobRecovery } from "./scheduler/stuck-jobs.js";
 import { WorkerHealthMonitor } from "./scheduler/worker-health.js";
@@ -157,6 +158,8 @@ export function buildControlPlane(
   const scheduler = new Scheduler({ db: kdb, log, now, intervalMs: config.scheduler.interval_ms });
   scheduler.setJobAssignedCallback((workerId) => hub.pushJob(workerId));
   const notifier = new JobNotifier({ db, log, onJobs: (workerId) => hub.pushJob(workerId) });
+  // Placement changes committed by any replica drop this replica's ownership answers for the app.
+  const placements = new PlacementNotifier({ db, log, onPlacementChanged: (appId) => hub.forgetApp(appId) });
   const stuckJobs = new StuckJobRecovery({
     db: kdb,
     log,
@@ -252,6 +255,7 @@ export function buildControlPlane(
       heartbeats,
       hub,
       notifier,
+      placements,
       scheduler,
       stuckJobs,
       workerHealth,

@@ -3,8 +3,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { WorkerConnection } from "../src/agent/sim/worker-connection.js";
+import { OWNERSHIP_TTL_MS } from "../src/api/app-ownership.js";
 import { generateApiKey } from "../src/crypto/api-key.js";
 import { openDatabase } from "../src/db/database.js";
+import { startTestControlPlane } from "./helpers/control-plane.js";
+import {
+  appStatsEntry,
+  assignedDeploy,
+  connectWorker,
+  registerTestWorker,
+  settle,
+  succeed,
+} from "./helpers/hub-fixtures.js";
 import { makePendingDeploys } from "./helpers/scheduler-fixtures.js";
 import { spawnServer, type ServerProcess } from "./helpers/server-process.js";
 import { createPostgresDatabase, dropPostgresDatabase, silentLog } from "./helpers/test-db.js";
@@ -59,3 +69,65 @@ it.runIf(adminUrl)("a job assigned by replica A reaches a worker on replica B wi
     await dropPostgresDatabase(undefined, adminUrl!, url);
   }
 });
+
+/**
+ * Ownership across replicas: worker a, on replica A, has told A it runs an
+ * app; the app then moves to worker b through replica B. A learns of it only
+ * through the placement NOTIFY sent in B's job_result transaction (its cached
+ * answer would otherwise hold for OWNERSHIP_TTL_MS, 30 s), and ignores a's
+ * further stats for the app well within a third of that.
+ */
+it.runIf(adminUrl)(
+  "an app moved through replica B stops being its old worker's on replica A long before the ownership TTL",
+  async () => {
+    const cpA = await startTestControlPlane();
+    const cpB = await startTestControlPlane({}, {}, { replicaOf: cpA });
+    const conns: WorkerConnection[] = [];
+    try {
+      const db = cpA.t.db.kysely;
+      const wa = await registerTestWorker(cpA);
+      const wb = await registerTestWorker(cpB);
+      const a = await connectWorker(cpA, wa);
+      const b = await connectWorker(cpB, wb);
+      conns.push(a, b);
+      const first = await assignedDeploy(db, wa.id);
+      cpA.parts.hub.pushJob(wa.id);
+      await a.waitFor("job", (m) => m.payload.job_id === first.jobId);
+      await succeed(a, first.jobId, "a");
+      const report = (conn: WorkerConnection, cpu: number) => {
+        conn.send("app_stats", { apps: [appStatsEntry(first.appId, cpu)] });
+        return settle(conn);
+      };
+      await report(a, 10);
+      expect(cpA.parts.hub.appStats(first.appId)?.cpuPct).toBe(10); // A's cache now holds "a's"
+
+      // a's reservation ends and a deploy of the app completes on b, through B.
+      await db
+        .updateTable("deployments")
+        .set({ reserved: false })
+        .where("id", "=", first.deploymentId)
+        .execute();
+      const moved = await assignedDeploy(db, wb.id, { appId: first.appId, userId: first.userId });
+      cpB.parts.hub.pushJob(wb.id);
+      await b.waitFor("job", (m) => m.payload.job_id === moved.jobId);
+      const t0 = Date.now();
+      await succeed(b, moved.jobId, "b");
+      let cpu = 10;
+
+      // a keeps reporting, a new figure each time, until A stops taking them.
+      let ignored = false;
+      while (!ignored && Date.now() - t0 < OWNERSHIP_TTL_MS / 3) {
+        await report(a, ++cpu);
+        ignored = cpA.parts.hub.appStats(first.appId)?.cpuPct !== cpu;
+        if (!ignored) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(ignored).toBe(true);
+      await report(a, 99);
+      expect(cpA.parts.hub.appStats(first.appId)?.cpuPct).not.toBe(99);
+    } finally {
+      await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
+      await cpB.stop();
+      await cpA.stop();
+    }
+  },
+);

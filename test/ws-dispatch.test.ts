@@ -4,9 +4,12 @@ import { RecordingPublisher, type TransactionalPublisher } from "../src/events/p
 import type { LogLine } from "../src/logbus/log-bus.js";
 import { startTestControlPlane, type TestControlPlane } from "./helpers/control-plane.js";
 import {
+  appStatsEntry,
   assignedDeploy,
   connectWorker,
   registerTestWorker,
+  settle,
+  succeed,
   type TestWorker,
 } from "./helpers/hub-fixtures.js";
 
@@ -27,16 +30,6 @@ async function connected(): Promise<{ w: TestWorker; conn: WorkerConnection }> {
   const conn = await connectWorker(cp, w);
   open.push(conn);
   return { w, conn };
-}
-/** Everything sent before this probe has been handled once its not_found reply arrives. */
-async function settle(conn: WorkerConnection): Promise<void> {
-  const seq = conn.send("job_status", { job_id: 2_000_000_000, status: "processing" });
-  await conn.waitFor("error", (m) => m.env.reply_to === seq);
-}
-/** Reports the job done, with `containerId`, and waits until the hub has handled it. */
-async function succeed(conn: WorkerConnection, jobId: number, containerId: string): Promise<void> {
-  conn.send("job_result", { job_id: jobId, success: true, error: null, logs: "", container_id: containerId });
-  await settle(conn);
 }
 const workerRow = (id: number) =>
   db().selectFrom("workers").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
@@ -283,15 +276,7 @@ describe("ownership: another worker's app or job changes nothing", () => {
       .execute();
     const lines: LogLine[] = [];
     cp.parts.logBus.subscribe(d.appId, (l) => lines.push(l));
-    const entry = {
-      app_id: d.appId,
-      cpu_pct: 99,
-      mem_bytes: 1,
-      mem_limit_bytes: 2,
-      net_mbps: 0,
-      net_total_bytes: 0,
-      disk_mbps: 0,
-    };
+    const entry = appStatsEntry(d.appId, 99);
     b.conn.send("app_stats", { apps: [entry] });
     b.conn.send("runtime_log", {
       lines: [{ app_id: d.appId, ts: Date.now(), stream: "stdout", line: "forged" }],
@@ -335,15 +320,7 @@ describe("ownership answers are cached, and forgotten when a placement changes",
     cp.parts.hub.pushJob(a.w.id);
     await a.conn.waitFor("job", (m) => m.payload.job_id === first.jobId);
     await succeed(a.conn, first.jobId, "a");
-    const entry = (cpu: number) => ({
-      app_id: first.appId,
-      cpu_pct: cpu,
-      mem_bytes: 1,
-      mem_limit_bytes: 2,
-      net_mbps: 0,
-      net_total_bytes: 0,
-      disk_mbps: 0,
-    });
+    const entry = (cpu: number) => appStatsEntry(first.appId, cpu);
     a.conn.send("app_stats", { apps: [entry(10)] });
     await settle(a.conn);
     expect(cp.parts.hub.appStats(first.appId)?.cpuPct).toBe(10); // a's cache now holds "mine"
@@ -440,8 +417,7 @@ describe("events go through the outbox when the publisher has one", () => {
       await conn.waitFor("job", (m) => m.payload.job_id === d.jobId);
       conn.send("job_result", { job_id: d.jobId, success: true, error: null, logs: "", container_id: "c" });
       conn.send("app_status", { app_id: d.appId, status: "stopped", reason: "exited", exit_code: 0 });
-      const probe = conn.send("job_status", { job_id: 2_000_000_000, status: "processing" });
-      await conn.waitFor("error", (m) => m.env.reply_to === probe);
+      await settle(conn);
       expect(calls).toEqual([
         { type: "deployment.succeeded", inTransaction: true },
         { type: "app.stopped", inTransaction: true },

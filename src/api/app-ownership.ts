@@ -5,10 +5,11 @@ import type { DB } from "../db/schema.js";
  * How long an answer about one app is trusted before it is asked again:
  * three stats intervals, so a worker reporting every 10 s has its answers
  * refreshed in the background (at REFRESH_AHEAD of this) and its app_stats
- * never wait on a query. Placement changes made through this replica
- * forget the app's answers at once (Hub.forgetApp, and the completing
- * connection's own invalidate); this bounds how long a change made
- * elsewhere takes to show.
+ * never wait on a query. A job completed through this replica forgets the
+ * app's answers at once (Hub.forgetApp, and the completing connection's own
+ * invalidate); one completed or failed elsewhere does so when its
+ * PLACEMENT_CHANNEL notification arrives. This TTL bounds how long a change
+ * takes to show when that notification is lost.
  */
 export const OWNERSHIP_TTL_MS = 30_000;
 /**

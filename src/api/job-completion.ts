@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import { appendBuildLogs, endDeploymentReservation } from "../db/deployments.js";
 import type { AppStatus, DB, JobStatus } from "../db/schema.js";
 import { releaseWorkerCapacity } from "../db/workers.js";
+import { notifyPlacementChanged } from "../scheduler/placement-notifier.js";
 import {
   publishWithin,
   type EventApp,
@@ -51,6 +52,10 @@ const capBuildLogs = (s: string): string => capLogs(s, MAX_BUILD_LOG_BYTES);
  * and retires the previous deployment through a `stop` job carrying its
  * deployment_id, due after REDEPLOY_DRAIN_MS; a failed deploy releases what
  * it reserved; stop and delete release the reservations they end.
+ *
+ * A completed job NOTIFYs PLACEMENT_CHANNEL with its app's id in the same
+ * transaction, so every replica's ownership answers about the app are
+ * dropped once it commits.
  */
 export async function completeJob(
   db: Kysely<DB>,
@@ -60,7 +65,10 @@ export async function completeJob(
 ): Promise<JobCompletion> {
   return db.transaction().execute(async (trx) => {
     const result = await completeJobTx(trx, input, now);
-    if (result.kind !== "completed" || !result.event || !publisher) return result;
+    if (result.kind !== "completed") return result;
+    // Every replica forgets which worker the app is on once this commits.
+    await notifyPlacementChanged(trx, [result.appId]);
+    if (!result.event || !publisher) return result;
     // The event goes into the outbox in this transaction: a crash after commit loses nothing.
     const afterCommit = await publishWithin(publisher, trx, { ...result.event, time: now });
     return { ...result, afterCommit };

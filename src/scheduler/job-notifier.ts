@@ -1,7 +1,7 @@
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { Database } from "../db/database.js";
+import { IdListener, notifyIds, parseIdPayload, type IdListenerLogger } from "../db/id-channel.js";
 import type { DB } from "../db/schema.js";
-import type { Service } from "../lifecycle.js";
 
 /**
  * Cross-replica job hand-off (DESIGN.md 1, scale-out). The replica that
@@ -13,39 +13,18 @@ import type { Service } from "../lifecycle.js";
  */
 export const JOBS_CHANNEL = "wisehosting_jobs";
 
-/** A payload is a worker id in plain decimal: no sign, no leading zero, no spaces. */
-const PAYLOAD_PATTERN = /^[1-9][0-9]{0,15}$/;
-
 /**
  * Sends one notification per distinct worker id on JOBS_CHANNEL, in one
- * statement. Call it with the scheduler's transaction: Postgres delivers
- * notifications only when that transaction commits, and never if it rolls
- * back, so a listener never looks for a job that is not yet visible.
- * Throws a RangeError for an id that is not a positive safe integer.
+ * statement. Call it with the scheduler's transaction (delivered on commit,
+ * never on rollback). Throws a RangeError for an id that is not a positive
+ * safe integer.
  */
-export async function notifyJobsAssigned(db: Kysely<DB>, workerIds: readonly number[]): Promise<void> {
-  const ids = [...new Set(workerIds)].sort((a, b) => a - b);
-  if (ids.length === 0) return;
-  for (const id of ids) {
-    if (!Number.isSafeInteger(id) || id <= 0)
-      throw new RangeError(`notifyJobsAssigned: invalid worker id ${id}`);
-  }
-  await sql`
-    SELECT pg_notify(${JOBS_CHANNEL}, w.id::text) FROM unnest(${ids}::bigint[]) AS w(id)
-  `.execute(db);
+export function notifyJobsAssigned(db: Kysely<DB>, workerIds: readonly number[]): Promise<void> {
+  return notifyIds(db, JOBS_CHANNEL, workerIds, "worker");
 }
 
 /** Parses a JOBS_CHANNEL payload; undefined when it is not a worker id. */
-export function parseJobsPayload(payload: string): number | undefined {
-  if (!PAYLOAD_PATTERN.test(payload)) return undefined;
-  const id = Number(payload);
-  return Number.isSafeInteger(id) ? id : undefined;
-}
-
-export interface JobNotifierLogger {
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export const parseJobsPayload = parseIdPayload;
 
 export interface JobNotifierOptions {
   db: Database;
@@ -56,62 +35,19 @@ export interface JobNotifierOptions {
    * logged and the notifier goes on.
    */
   onJobs: (workerId: number) => void;
-  log: JobNotifierLogger;
+  log: IdListenerLogger;
 }
 
-/**
- * LISTENs on JOBS_CHANNEL and hands each worker id to onJobs. start()
- * resolves once listening; stop() unlistens, and after it resolves onJobs is
- * not called again. Both are idempotent; stop() is safe before start(), and
- * start() after stop() listens again.
- */
-export class JobNotifier implements Service {
-  readonly name = "job-notifier";
-  /** Resolves to the unlisten function while started (or starting). */
-  private listening: Promise<() => Promise<void>> | undefined;
-  /** The last stop's unlisten, which a concurrent stop() waits for too. */
-  private stopping: Promise<void> = Promise.resolve();
-
-  constructor(private readonly opts: JobNotifierOptions) {}
-
-  start(): Promise<void> {
-    const listening = (this.listening ??= this.opts.db.listen(JOBS_CHANNEL, (payload) =>
-      this.onPayload(payload),
-    ));
-    return listening.then(
-      () => undefined,
-      (err: unknown) => {
-        // A failed start leaves the notifier stopped, so start() can be retried.
-        if (this.listening === listening) this.listening = undefined;
-        throw err;
-      },
-    );
-  }
-
-  stop(): Promise<void> {
-    const listening = this.listening;
-    if (listening === undefined) return this.stopping;
-    this.listening = undefined;
-    this.stopping = listening.then(
-      (unlisten) => unlisten(),
-      () => undefined,
-    );
-    return this.stopping;
-  }
-
-  private onPayload(payload: string): void {
-    const workerId = parseJobsPayload(payload);
-    if (workerId === undefined) {
-      this.opts.log.warn(
-        { channel: JOBS_CHANNEL, payload: payload.slice(0, 100) },
-        "ignoring a malformed job notification",
-      );
-      return;
-    }
-    try {
-      this.opts.onJobs(workerId);
-    } catch (err) {
-      this.opts.log.error({ err, workerId }, "job notification handler failed");
-    }
+/** LISTENs on JOBS_CHANNEL and hands each worker id to onJobs (IdListener's contract). */
+export class JobNotifier extends IdListener {
+  constructor(opts: JobNotifierOptions) {
+    super({
+      name: "job-notifier",
+      db: opts.db,
+      channel: JOBS_CHANNEL,
+      what: "job",
+      onId: opts.onJobs,
+      log: opts.log,
+    });
   }
 }

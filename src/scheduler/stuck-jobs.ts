@@ -8,6 +8,7 @@ import type { EventDeployment, PlatformEvent, Publisher } from "../events/publis
 import type { Service } from "../lifecycle.js";
 import { Loop, type LoopLogger } from "../loop.js";
 import { STUCK_JOBS_LOCK_KEY, withTickLock } from "./advisory-lock.js";
+import { notifyPlacementChanged } from "./placement-notifier.js";
 
 export const STUCK_JOBS_INTERVAL_MS = 30_000;
 /** Jobs failed per tick at most, so one transaction stays short; the rest wait for the next tick. */
@@ -41,6 +42,7 @@ export interface StuckJobResult {
  *
  * One replica per tick (advisory lock); everything happens in that tick's
  * transaction and `deployment.failed` events are published after it commits.
+ * The apps of failed deploys are NOTIFYed on PLACEMENT_CHANNEL in it.
  */
 export class StuckJobRecovery implements Service {
   readonly name = "stuck-job-recovery";
@@ -66,6 +68,11 @@ export class StuckJobRecovery implements Service {
         const event = await releaseFailedJob(trx, job, now);
         if (event) events.push(event);
       }
+      // A failed deploy ended its reservation: no replica may go on taking that worker's word for the app.
+      await notifyPlacementChanged(
+        trx,
+        jobs.filter((j) => j.type === "deploy").map((j) => j.app_id),
+      );
       return { jobs, events };
     });
     if (!outcome) return undefined;

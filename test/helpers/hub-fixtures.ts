@@ -47,6 +47,31 @@ export function connectWorker(
   });
 }
 
+/** Everything the worker sent before this probe has been handled once its not_found reply arrives. */
+export async function settle(conn: WorkerConnection): Promise<void> {
+  const seq = conn.send("job_status", { job_id: 2_000_000_000, status: "processing" });
+  await conn.waitFor("error", (m) => m.env.reply_to === seq);
+}
+
+/** Reports the job done, with `containerId`, and waits until the hub has handled it. */
+export async function succeed(conn: WorkerConnection, jobId: number, containerId: string): Promise<void> {
+  conn.send("job_result", { job_id: jobId, success: true, error: null, logs: "", container_id: containerId });
+  await settle(conn);
+}
+
+/** One app's entry of an app_stats message: `cpuPct` as given, 1 of 2 bytes of memory, no I/O. */
+export function appStatsEntry(appId: number, cpuPct: number) {
+  return {
+    app_id: appId,
+    cpu_pct: cpuPct,
+    mem_bytes: 1,
+    mem_limit_bytes: 2,
+    net_mbps: 0,
+    net_total_bytes: 0,
+    disk_mbps: 0,
+  };
+}
+
 export interface AssignedDeploy {
   appId: number;
   userId: number;
