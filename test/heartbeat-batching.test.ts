@@ -23,9 +23,17 @@ const WORKERS = 500;
 const counter = new BatchCounter();
 let cp: TestControlPlane;
 const conns: WorkerConnection[] = [];
+let heartbeatsHandled = 0;
 
 beforeAll(async () => {
-  cp = await startTestControlPlane({ kyselyPlugins: [counter] });
+  cp = await startTestControlPlane({
+    kyselyPlugins: [counter],
+    hub: {
+      onHandled: (type) => {
+        if (type === "heartbeat") heartbeatsHandled++;
+      },
+    },
+  });
   // Rows inserted directly (registration is covered elsewhere): 500 keys, sealed as registration seals them.
   const box = new SecretBox(TEST_SECRET);
   const keys = Array.from({ length: WORKERS }, () => generateApiKey());
@@ -66,11 +74,14 @@ it("500 workers beating every second cost about one UPDATE a second", async () =
     uptime_s: n,
   });
   const before = counter.count;
+  const handledBefore = heartbeatsHandled;
   const started = Date.now();
   for (let round = 1; round <= 3; round++) {
     for (const c of conns) c.send("heartbeat", beat(round));
     await new Promise((r) => setTimeout(r, 1000));
   }
+  // Every beat read off its socket and handled (on a busy machine some may still be in flight).
+  await expect.poll(() => heartbeatsHandled - handledBefore).toBe(3 * WORKERS);
   await Promise.all(
     conns.map((c) => cp.parts.hub.connection(c.helloPayload.worker_id)?.drain() ?? Promise.resolve()),
   );

@@ -25,6 +25,8 @@ function counted() {
 
 /** app_stats entries naming these apps, as allOwnedIfKnown takes them. */
 const entries = (...appIds: number[]) => appIds.map((id) => ({ app_id: id }));
+/** vi.waitFor gives up after 1 s by default, too soon for a query on a loaded machine. */
+const WAIT = { timeout: 10_000 };
 
 describe("OwnershipQuery", () => {
   it("answers lookups of several workers made together with one statement, each with its own apps", async () => {
@@ -74,7 +76,7 @@ describe("OwnershipQuery", () => {
     now += 3100; // past 60% of the TTL: served, and refreshed behind the scenes
     expect(ownership.allOwnedIfKnown(entries(app.id))).toBe(true);
     now += 2400; // 5.5 s after the first answer, 2.4 s after the refresh was asked
-    await vi.waitFor(() => expect(ownership.allOwnedIfKnown(entries(app.id))).toBe(true));
+    await vi.waitFor(() => expect(ownership.allOwnedIfKnown(entries(app.id))).toBe(true), WAIT);
     expect(seen.statements).toBe(2);
     now += 5000; // every answer is now at least 5 s old
     expect(ownership.allOwnedIfKnown(entries(app.id))).toBeUndefined();
@@ -83,7 +85,7 @@ describe("OwnershipQuery", () => {
     now += 3100;
     ownership.allOwnedIfKnown(entries(app.id)); // starts a refresh
     ownership.invalidate();
-    await vi.waitFor(() => expect(seen.statements).toBe(4));
+    await vi.waitFor(() => expect(seen.statements).toBe(4), WAIT);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(ownership.allOwnedIfKnown(entries(app.id))).toBeUndefined();
   });
@@ -103,7 +105,7 @@ describe("OwnershipQuery", () => {
     now += 3100;
     expect(ownership.allOwnedIfKnown(entries(a2.id))).toBe(true); // starts a refresh of a2
     ownership.forget(a1.id);
-    await vi.waitFor(() => expect(seen.statements).toBe(2));
+    await vi.waitFor(() => expect(seen.statements).toBe(2), WAIT);
     await new Promise((resolve) => setTimeout(resolve, 50));
     now += 2000; // the first answer about a2 is now past its TTL; the discarded refresh left none newer
     expect(ownership.allOwnedIfKnown(entries(a2.id))).toBeUndefined();
