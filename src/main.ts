@@ -65,6 +65,7 @@ export interface ControlPlaneParts {
   jwt: WorkerJwt;
   secretBox: SecretBox;
   scheduler: Scheduler;
+  placements: PlacementNotifier;
   stuckJobs: StuckJobRecovery;
   workerHealth: WorkerHealthMonitor;
   usage: UsageRecorder;
@@ -241,6 +242,7 @@ export function buildControlPlane(
       jwt,
       secretBox,
       scheduler,
+      placements,
       stuckJobs,
       workerHealth,
       usage,

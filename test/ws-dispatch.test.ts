@@ -313,6 +313,10 @@ describe("ownership: another worker's app or job changes nothing", () => {
 });
 
 describe("ownership answers are cached, and forgotten when a placement changes", () => {
+  // The placement NOTIFY would forget too, a little later: stopped here, so the job result's own forget is what is tested.
+  beforeAll(() => cp.parts.placements.stop());
+  afterAll(() => cp.parts.placements.start());
+
   it("an app moved to another worker stops being the old worker's as soon as the move completes", async () => {
     const a = await connected();
     const b = await connected();

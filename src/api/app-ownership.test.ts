@@ -89,7 +89,7 @@ describe("OwnershipQuery", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(ownership.allOwnedIfKnown(entries(app.id))).toBeUndefined();
   });
-  it("forget drops one app's answer, and a refresh begun before it writes nothing", async () => {
+  it("forget drops one app's answer; a refresh begun before it keeps nothing about that app and all about the others", async () => {
     const user = await makeUser(t.db.kysely);
     const worker = await makeWorker(t.db.kysely);
     const a1 = await makeApp(t.db.kysely, user.id, { worker_id: worker.id });
@@ -101,14 +101,17 @@ describe("OwnershipQuery", () => {
     ownership.forget(a1.id);
     expect(ownership.allOwnedIfKnown(entries(a1.id))).toBeUndefined();
     expect(ownership.allOwnedIfKnown(entries(a2.id))).toBe(true);
+    await ownership.owned([a1.id]);
 
     now += 3100;
-    expect(ownership.allOwnedIfKnown(entries(a2.id))).toBe(true); // starts a refresh of a2
+    expect(ownership.allOwnedIfKnown(entries(a1.id, a2.id))).toBe(true); // starts a refresh of both
     ownership.forget(a1.id);
-    await vi.waitFor(() => expect(seen.statements).toBe(2), WAIT);
+    await vi.waitFor(() => expect(seen.statements).toBe(3), WAIT);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    now += 2000; // the first answer about a2 is now past its TTL; the discarded refresh left none newer
-    expect(ownership.allOwnedIfKnown(entries(a2.id))).toBeUndefined();
+    now += 2000; // the first answers are now past their TTL: only the refresh's can be served
+    expect(ownership.allOwnedIfKnown(entries(a2.id))).toBe(true);
+    expect(ownership.allOwnedIfKnown(entries(a1.id))).toBeUndefined();
+    expect(seen.statements).toBe(3);
 
     // A lookup in flight when forget comes still answers its caller, but is not cached.
     const asked = ownership.owned([a1.id]);

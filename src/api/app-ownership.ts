@@ -138,6 +138,14 @@ async function unownedPairs(
   return pairs;
 }
 
+/** A cached answer, or (known false) a forgotten app's tombstone. */
+interface Answer {
+  owned: boolean;
+  /** When the answer was asked (or the app forgotten). */
+  at: number;
+  known: boolean;
+}
+
 /**
  * Which apps are on one worker: the app's placement (`apps.worker_id`) or a
  * live reservation of one of its deployments there (the new container of a
@@ -150,16 +158,20 @@ async function unownedPairs(
  * An answer is never used once it is ttlMs old (its age counts from before
  * its query). So that a busy connection does not stall on the refresh,
  * `allOwnedIfKnown` asks again in the background once an answer it serves is
- * REFRESH_AHEAD of its TTL old; a refresh that started before `forget` or
- * `invalidate` is discarded.
+ * REFRESH_AHEAD of its TTL old. What a lookup begun before `forget(app)`
+ * learnt about that app, or before `invalidate` about any, is not kept;
+ * its answers about other apps are (every replica forgets an app on each
+ * job it completes, which must not throw away the refreshes of the rest).
  */
 export class AppOwnership {
-  private readonly cache = new Map<number, { owned: boolean; at: number }>();
+  private readonly cache = new Map<number, Answer>();
   private readonly now: () => number;
   private readonly ttlMs: number;
   private readonly query: OwnershipQuery;
-  /** Bumped by `forget` and `invalidate`, so a lookup begun earlier does not write back. */
+  /** Bumped by `invalidate`, so a lookup begun earlier writes nothing back. */
   private generation = 0;
+  /** Lookups in flight (refreshes and `owned`): while there are any, `forget` leaves a tombstone. */
+  private inFlight = 0;
   private refreshing = false;
 
   constructor(private readonly opts: AppOwnershipOptions) {
@@ -183,7 +195,7 @@ export class AppOwnership {
     let ageing = false;
     for (const { app_id: id } of entries) {
       const hit = this.cache.get(id);
-      if (!hit || now - hit.at >= this.ttlMs) return undefined;
+      if (!hit || !hit.known || now - hit.at >= this.ttlMs) return undefined;
       if (now - hit.at >= this.ttlMs * REFRESH_AHEAD) ageing = true;
       if (!hit.owned) all = false;
     }
@@ -200,6 +212,7 @@ export class AppOwnership {
     const ids = [...new Set(appIds)];
     const generation = this.generation;
     this.refreshing = true;
+    this.inFlight++;
     this.query
       .owned(this.opts.workerId, ids)
       .then(
@@ -212,6 +225,7 @@ export class AppOwnership {
       )
       .finally(() => {
         this.refreshing = false;
+        this.inFlight--;
       });
   }
 
@@ -222,13 +236,19 @@ export class AppOwnership {
     const unknown: number[] = [];
     for (const id of new Set(appIds)) {
       const hit = this.cache.get(id);
-      if (hit && now - hit.at < this.ttlMs) {
+      if (hit && hit.known && now - hit.at < this.ttlMs) {
         if (hit.owned) result.add(id);
       } else unknown.push(id);
     }
     if (unknown.length === 0) return result;
     const generation = this.generation;
-    const found = await this.query.owned(this.opts.workerId, unknown);
+    this.inFlight++;
+    let found: Set<number>;
+    try {
+      found = await this.query.owned(this.opts.workerId, unknown);
+    } finally {
+      this.inFlight--;
+    }
     // An answer asked before a forget or invalidate is this call's to use, not the cache's to keep.
     const keep = generation === this.generation;
     for (const id of unknown) {
@@ -240,27 +260,42 @@ export class AppOwnership {
   }
 
   /**
-   * Records an answer asked at `at`, unless the cache holds a newer one. The
-   * app's entry is overwritten in place: refreshes rewrite every app of
-   * every busy connection every 18 s, and fresh objects would
-   * outlive the young generation only to become old-generation garbage.
+   * Records an answer asked at `at`, unless the cache holds a newer one or
+   * the app was forgotten at or after `at` (a lookup begun in the same
+   * millisecond as the forget may have begun before it). The app's entry is
+   * overwritten in place: refreshes rewrite every app of every busy
+   * connection every 18 s, and fresh objects would outlive the young
+   * generation only to become old-generation garbage.
    */
   private remember(id: number, owned: boolean, at: number): void {
     const hit = this.cache.get(id);
-    if (!hit) this.cache.set(id, { owned, at });
-    else if (hit.at <= at) {
+    if (!hit) this.cache.set(id, { owned, at, known: true });
+    else if (hit.known ? hit.at <= at : hit.at < at) {
       hit.owned = owned;
       hit.at = at;
+      hit.known = true;
     }
   }
 
   /**
-   * Forgets the answer about one app (its placement changed through another
-   * connection), and discards refreshes begun before.
+   * Forgets the answer about one app (its placement changed), so the next
+   * message naming it asks again; a lookup already in flight keeps nothing
+   * about it, and its answers about other apps stand.
    */
   forget(appId: number): void {
-    this.generation++;
-    this.cache.delete(appId);
+    if (this.inFlight === 0) {
+      this.cache.delete(appId);
+      return;
+    }
+    // A tombstone: no answer, and the time before which answers are stale (swept like any entry).
+    const now = this.now();
+    const hit = this.cache.get(appId);
+    if (!hit) this.cache.set(appId, { owned: false, at: now, known: false });
+    else {
+      hit.owned = false;
+      hit.at = now;
+      hit.known = false;
+    }
   }
 
   /** Forgets everything (after a job result moved apps on or off this worker). */

@@ -2,7 +2,8 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, silentLog, testEngine, type TestDatabase } from "../../test/helpers/test-db.js";
 import { openDatabase, type Database } from "../db/database.js";
-import { JOBS_CHANNEL, JobNotifier, notifyJobsAssigned, parseJobsPayload } from "./job-notifier.js";
+import { parseIdPayload } from "./id-channel.js";
+import { JOBS_CHANNEL, JobNotifier, notifyJobsAssigned } from "./job-notifier.js";
 
 const POLL = { timeout: 10_000, interval: 20 };
 
@@ -104,8 +105,8 @@ describe(`on ${testEngine}`, () => {
     await expect(notifyJobsAssigned(t.db.kysely, [])).resolves.toBeUndefined();
     await expect(t.db.listen('jobs"; DROP TABLE workers; --', () => undefined)).rejects.toThrow(TypeError);
     await expect(t.db.listen("Upper", () => undefined)).rejects.toThrow(TypeError);
-    expect(parseJobsPayload("42")).toBe(42);
-    expect(parseJobsPayload("042")).toBeUndefined();
+    expect(parseIdPayload("42")).toBe(42);
+    expect(parseIdPayload("042")).toBeUndefined();
   });
 
   it("Database.listen: unlisten is idempotent and removes only its own callback", async () => {

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.js";
-import { IdListener, notifyIds, parseIdPayload, type IdListenerLogger } from "../db/id-channel.js";
 import type { DB } from "../db/schema.js";
+import { IdListener, notifyIds, type IdListenerLogger } from "./id-channel.js";
 
 /**
  * Cross-replica job hand-off (DESIGN.md 1, scale-out). The replica that
@@ -23,9 +23,6 @@ export function notifyJobsAssigned(db: Kysely<DB>, workerIds: readonly number[])
   return notifyIds(db, JOBS_CHANNEL, workerIds, "worker");
 }
 
-/** Parses a JOBS_CHANNEL payload; undefined when it is not a worker id. */
-export const parseJobsPayload = parseIdPayload;
-
 export interface JobNotifierOptions {
   db: Database;
   /**
@@ -45,7 +42,7 @@ export class JobNotifier extends IdListener {
       name: "job-notifier",
       db: opts.db,
       channel: JOBS_CHANNEL,
-      what: "job",
+      topic: "job",
       onId: opts.onJobs,
       log: opts.log,
     });

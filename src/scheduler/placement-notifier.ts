@@ -1,12 +1,13 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.js";
-import { IdListener, notifyIds, type IdListenerLogger } from "../db/id-channel.js";
 import type { DB } from "../db/schema.js";
+import { IdListener, notifyIds, type IdListenerLogger } from "./id-channel.js";
 
 /**
  * Cross-replica word that an app's placement may have changed (DESIGN.md 1,
- * scale-out): the transaction that completes or fails one of its jobs
- * NOTIFYs this channel with the app's id, and every replica drops what its
+ * scale-out): the transaction of a completed job_result about the app (any
+ * job type), or of stuck-job recovery failing its deploy, NOTIFYs this
+ * channel with the app's id, and every replica drops what its
  * connections cached about which worker the app is on (Hub.forgetApp). A
  * lost notification only leaves the cached answer to its TTL
  * (OWNERSHIP_TTL_MS).
@@ -15,8 +16,8 @@ export const PLACEMENT_CHANNEL = "wisehosting_placement";
 
 /**
  * Sends one notification per distinct app id on PLACEMENT_CHANNEL, in one
- * statement. Call it with the transaction that changed the placement or a
- * reservation (delivered on commit, never on rollback). Throws a RangeError
+ * statement. Call it with the transaction that may have changed the
+ * placement or a reservation (delivered on commit, never on rollback). Throws a RangeError
  * for an id that is not a positive safe integer.
  */
 export function notifyPlacementChanged(db: Kysely<DB>, appIds: readonly number[]): Promise<void> {
@@ -37,7 +38,7 @@ export class PlacementNotifier extends IdListener {
       name: "placement-notifier",
       db: opts.db,
       channel: PLACEMENT_CHANNEL,
-      what: "placement",
+      topic: "placement",
       onId: opts.onPlacementChanged,
       log: opts.log,
     });

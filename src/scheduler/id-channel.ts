@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
+import type { Database } from "../db/database.js";
+import type { DB } from "../db/schema.js";
 import type { Service } from "../lifecycle.js";
-import type { Database } from "./database.js";
-import type { DB } from "./schema.js";
 
 /**
  * Cross-replica hints carried as ids on a NOTIFY channel (DESIGN.md 1,
@@ -18,20 +18,20 @@ const PAYLOAD_PATTERN = /^[1-9][0-9]{0,15}$/;
  * Sends one notification per distinct id on `channel`, in one statement.
  * Call it with the transaction that made the change: Postgres delivers
  * notifications only when that transaction commits, and never if it rolls
- * back, so a listener never acts on a change it cannot see yet. `what` names
- * the ids in the error: a RangeError for one that is not a positive safe
- * integer, before anything is sent.
+ * back, so a listener never acts on a change it cannot see yet. `idName`
+ * names the ids in the error: a RangeError for one that is not a positive
+ * safe integer, before anything is sent.
  */
 export async function notifyIds(
   db: Kysely<DB>,
   channel: string,
   ids: readonly number[],
-  what: string,
+  idName: string,
 ): Promise<void> {
   const distinct = [...new Set(ids)].sort((a, b) => a - b);
   if (distinct.length === 0) return;
   for (const id of distinct) {
-    if (!Number.isSafeInteger(id) || id <= 0) throw new RangeError(`invalid ${what} id ${id}`);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new RangeError(`invalid ${idName} id ${id}`);
   }
   await sql`
     SELECT pg_notify(${channel}, x.id::text) FROM unnest(${distinct}::bigint[]) AS x(id)
@@ -56,8 +56,8 @@ export interface IdListenerOptions {
   db: Database;
   /** Must match CHANNEL_PATTERN. */
   channel: string;
-  /** What the ids are, for the log lines ("job", "placement"). */
-  what: string;
+  /** What the notifications are about, for the log lines ("job", "placement"). */
+  topic: string;
   /**
    * Called with the id of every well-formed notification, from any replica
    * (this one included). Must not block; a throw is logged and the listener
@@ -115,14 +115,14 @@ export class IdListener implements Service {
     if (id === undefined) {
       this.opts.log.warn(
         { channel: this.opts.channel, payload: payload.slice(0, 100) },
-        `ignoring a malformed ${this.opts.what} notification`,
+        `ignoring a malformed ${this.opts.topic} notification`,
       );
       return;
     }
     try {
       this.opts.onId(id);
     } catch (err) {
-      this.opts.log.error({ err, id }, `${this.opts.what} notification handler failed`);
+      this.opts.log.error({ err, id }, `${this.opts.topic} notification handler failed`);
     }
   }
 }
