@@ -15,6 +15,7 @@ import {
 } from "./hub-clients.js";
 import { ServerProcess } from "./hub-ipc.js";
 import {
+  medianRound,
   printHubReport,
   printRound,
   rate,
@@ -115,7 +116,6 @@ interface Ours {
   conns: OursSocket[];
   sockets: WebSocket[];
   appIds: number[][];
-  inbound: Inbound;
   memory: Omit<Memory, "after">;
 }
 
@@ -144,7 +144,7 @@ async function setUpOurs(
     conns.push(...(await connectOurs(baseUrl, workers.slice(from, to), inbound)));
   });
   console.log(`· ours: ${setup}; ${fmtInt(n)} sockets connected in ${fmtNum(connected.seconds)} s`);
-  return { server, conns, sockets: conns.map((c) => c.ws), appIds, inbound, memory: connected.memory };
+  return { server, conns, sockets: conns.map((c) => c.ws), appIds, memory: connected.memory };
 }
 
 /** One flat-out run on ours, keeping the frames (signed per segment, just before sending) for bare. */
@@ -222,15 +222,15 @@ export async function runHub(flags: Map<string, string>): Promise<void> {
       const { phase, segments } = await flatOutOurs(ours, plan);
       const saturated = await oursServer.call({ op: "report" });
       const barePhase = await runMessages(bare, bareSockets, plan, (s) => segments[s] ?? []);
-      await bare.call({ op: "report" });
+      await bare.call({ op: "report" }); // ends the bare server's phase (and its profile); its figures are not used
       const round: Round = { ours: phase, saturated, bare: barePhase };
       rounds.push(round);
       printRound(r, round);
       if (r === 1) for (const f of segments.flat(2)) [frames, bytes] = [frames + 1, bytes + f.length];
     }
 
-    const measured = rounds.map((r) => rate(r.ours)).sort((a, b) => a - b);
-    const paced = await pacedOurs(ours, n, envelopes, measured[Math.floor(measured.length / 2)] ?? 1);
+    // Latency at PACED_LOAD of the headline (median) round's rate.
+    const paced = await pacedOurs(ours, n, envelopes, rate(medianRound(rounds).ours));
     await sleep(500);
     const figures: HubFigures = {
       workers: n,
@@ -241,7 +241,7 @@ export async function runHub(flags: Map<string, string>): Promise<void> {
       ours: {
         paced,
         memory: { ...ours.memory, after: await oursServer.call({ op: "memory" }) },
-        errors: ours.inbound.total === 0 ? "none" : `${ours.inbound.total} (${ours.inbound.describe()})`,
+        errors: inbound.total === 0 ? "none" : `${inbound.total} (${inbound.describe()})`,
       },
       bare: { memory: { ...bareConnected.memory, after: await bare.call({ op: "memory" }) } },
     };

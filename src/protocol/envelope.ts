@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
+import { randomBytes } from "node:crypto";
 
 import { z } from "zod";
 
@@ -57,20 +57,13 @@ function signingHead(connId: string, env: UnsignedEnvelope): string {
 }
 
 /**
- * An envelope key: the raw bytes, the same bytes as a secret KeyObject, or
- * an HmacSha256Key, which a connection makes once: each envelope then skips
- * preparing the key and building an Hmac object.
+ * An envelope key: the raw bytes, or an HmacSha256Key made from them once,
+ * as a connection does: each envelope then skips preparing the key.
  */
-export type EnvelopeKey = Buffer | KeyObject | HmacSha256Key;
+export type EnvelopeKey = Buffer | HmacSha256Key;
 
-function hmacHex(key: EnvelopeKey, connId: string, env: UnsignedEnvelope): string {
-  // The payload (nearly all of the bytes) is never copied into a signing string.
-  if (key instanceof HmacSha256Key) return key.hex(signingHead(connId, env), env.payload);
-  return createHmac("sha256", key).update(signingString(connId, env), "utf8").digest("hex");
-}
-
-/** Length of a signature in hex, which is also its length in UTF-8 bytes. */
-const SIG_HEX_LENGTH = 64;
+const prepared = (key: EnvelopeKey): HmacSha256Key =>
+  key instanceof HmacSha256Key ? key : new HmacSha256Key(key);
 
 /**
  * Returns `fields` with `sig` = lowercase hex HMAC-SHA256 of the signing
@@ -78,23 +71,19 @@ const SIG_HEX_LENGTH = 64;
  * pass `envelopeSchema`, so we never send what the peer must reject.
  */
 export function signEnvelope(key: EnvelopeKey, connId: string, fields: UnsignedEnvelope): Envelope {
-  const env = { ...fields, sig: hmacHex(key, connId, fields) };
+  // The payload (nearly all of the bytes) is never copied into a signing string.
+  const env = { ...fields, sig: prepared(key).hex(signingHead(connId, fields), fields.payload) };
   envelopeSchema.parse(env);
   return env;
 }
 
 /**
  * True when `env.sig` is the signature of `env` on connection `connId`:
- * exactly the lowercase hex HMAC, compared in constant time. `sig` is
- * compared as UTF-8 bytes against the ASCII hex digest; UTF-8 is injective,
- * so equal bytes mean equal strings, and only `sig`'s length (public: it is
- * on the wire) decides whether the compare runs at all.
+ * exactly the lowercase hex HMAC, compared in constant time (see
+ * HmacSha256Key.matchesHex).
  */
 export function verifyEnvelope(key: EnvelopeKey, connId: string, env: Envelope): boolean {
-  if (key instanceof HmacSha256Key) return key.matchesHex(signingHead(connId, env), env.payload, env.sig);
-  const given = Buffer.from(env.sig, "utf8");
-  if (given.length !== SIG_HEX_LENGTH) return false;
-  return timingSafeEqual(Buffer.from(hmacHex(key, connId, env), "latin1"), given);
+  return prepared(key).matchesHex(signingHead(connId, env), env.payload, env.sig);
 }
 
 /**

@@ -12,9 +12,8 @@
  * envelope, refused). When `raw` holds no unknown field, that value is `raw`
  * itself, so the common case allocates nothing; the caller owns `raw` (it
  * came from its own `JSON.parse`). It never returns a value for an input zod
- * rejects. Callers fall
- * back to zod on null, so the accepted set is zod's by construction, and
- * zod still writes every error message. `fast-checks.test.ts` holds the
+ * rejects. Callers fall back to zod on null, so the accepted set is zod's by
+ * construction, and zod still writes every error message. `fast-checks.test.ts` holds the
  * property tests (fast-check, random and adversarial inputs) that show the
  * verdicts and outputs agree in both directions.
  *

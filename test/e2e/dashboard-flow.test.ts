@@ -2,7 +2,6 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertUsageSamples } from "../../src/db/usage-samples.js";
-import { BUCKET_MS, bucketStart } from "../../src/usage/accumulator.js";
 import { totpCode } from "../../src/web/totp.js";
 import {
   browserSkipReason,
@@ -12,7 +11,7 @@ import {
   type BrowserSession,
 } from "../helpers/browser.js";
 import { startDashboardFixture, type DashboardFixture } from "../helpers/dashboard-fixture.js";
-import { usageSample } from "../helpers/db-fixtures.js";
+import { twoDaysOfUsage } from "../helpers/db-fixtures.js";
 import { Receiver } from "../helpers/webhook-receiver.js";
 
 /**
@@ -139,11 +138,7 @@ describe.skipIf(skipReason !== undefined)("the dashboard, end to end in a browse
     await checkScreen("10-app-logs");
 
     // Usage: two days of 5-minute buckets, charted with a text summary.
-    const last = bucketStart(new Date()).getTime() - BUCKET_MS;
-    const samples = [...Array(576).keys()].map((i) =>
-      usageSample(app.id, app.user_id, last - i * BUCKET_MS, 20 + (i % 10)),
-    );
-    await upsertUsageSamples(fx.cp.t.db.kysely, samples);
+    await upsertUsageSamples(fx.cp.t.db.kysely, twoDaysOfUsage(app.id, app.user_id, Date.now()));
     await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Usage" }).click();
     await page.getByRole("figure", { name: /CPU over the last 24 hours: min 20 %/ }).waitFor();
     await page.getByRole("button", { name: "7 d" }).click();

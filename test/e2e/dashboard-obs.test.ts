@@ -19,7 +19,7 @@ import {
   startDashboardFixture,
   type DashboardFixture,
 } from "../helpers/dashboard-fixture.js";
-import { usageSample } from "../helpers/db-fixtures.js";
+import { twoDaysOfUsage, usageSample } from "../helpers/db-fixtures.js";
 
 /**
  * The app's Logs, Usage, Domains and Alerts tabs and the Alerts page, driven
@@ -120,10 +120,9 @@ describe.skipIf(skipReason)("dashboard: logs, usage, domains and alerts", () => 
 
   it("charts seeded usage over 24 h, 7 d and 90 d with a text summary", async () => {
     const now = Date.now();
-    const rows: NewUsageSample[] = [];
     // Every bucket of the last 2 days, one an hour for 8 days before, and one 60 days ago.
+    const rows: NewUsageSample[] = twoDaysOfUsage(appId, userId, now);
     const last = bucketStart(new Date(now)).getTime() - BUCKET_MS;
-    for (let i = 0; i < 576; i++) rows.push(usageSample(appId, userId, last - i * BUCKET_MS, 20 + (i % 10)));
     for (let h = 48; h < 240; h++) rows.push(usageSample(appId, userId, last - h * 3_600_000, 25));
     rows.push(usageSample(appId, userId, last - 60 * 86_400_000, 95));
     await upsertUsageSamples(fx.cp.t.db.kysely, rows);

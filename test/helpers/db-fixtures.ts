@@ -6,6 +6,7 @@ import type { DB } from "../../src/db/schema.js";
 import type { NewUsageSample } from "../../src/db/usage-samples.js";
 import { insertUser, type UserRow } from "../../src/db/users.js";
 import { insertWorker, type NewWorker, type WorkerRow } from "../../src/db/workers.js";
+import { BUCKET_MS, bucketStart } from "../../src/usage/accumulator.js";
 
 /**
  * Row builders for tests of the table modules. Every call makes names unique
@@ -75,6 +76,18 @@ export function usageSample(appId: number, userId: number, startMs: number, cpuP
     net_bytes_delta: 50_000_000,
   };
 }
+
+/**
+ * The app's last two days of full 5-minute buckets before `nowMs`, newest
+ * first: the last bucket ends at or before `nowMs`, CPU cycles through 20-29 %.
+ */
+export function twoDaysOfUsage(appId: number, userId: number, nowMs: number): NewUsageSample[] {
+  const last = bucketStart(new Date(nowMs)).getTime() - BUCKET_MS;
+  return [...Array(TWO_DAYS_OF_BUCKETS).keys()].map((i) =>
+    usageSample(appId, userId, last - i * BUCKET_MS, 20 + (i % 10)),
+  );
+}
+const TWO_DAYS_OF_BUCKETS = (2 * 86_400_000) / BUCKET_MS;
 
 export interface PgErrorFields {
   code: string | undefined;

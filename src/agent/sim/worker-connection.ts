@@ -4,6 +4,7 @@ import WebSocket from "ws";
 import type { RawData } from "ws";
 
 import { envelopeKey } from "../../crypto/api-key.js";
+import { HmacSha256Key } from "../../crypto/hmac-sha256.js";
 import type { DecodeFailure } from "../../protocol/codec.js";
 import type { Envelope } from "../../protocol/envelope.js";
 import { signEnvelope } from "../../protocol/envelope.js";
@@ -78,7 +79,8 @@ export class WorkerConnection extends EventEmitter<WorkerConnectionEvents> {
   readonly closed: Promise<CloseInfo>;
   readonly #ws: WebSocket;
   readonly #codec: WorkerCodec;
-  readonly #key: Buffer;
+  /** The envelope key, prepared once for every envelope this connection signs. */
+  readonly #key: HmacSha256Key;
   readonly #now: () => number;
   readonly #closeOnBadSignature: boolean;
   readonly #inbox: Inbox<InboundMessage>;
@@ -89,7 +91,7 @@ export class WorkerConnection extends EventEmitter<WorkerConnectionEvents> {
     super();
     this.#ws = ws;
     this.#codec = codec;
-    this.#key = envelopeKey(options.apiKey);
+    this.#key = new HmacSha256Key(envelopeKey(options.apiKey));
     this.helloPayload = hello;
     this.#now = options.now ?? Date.now;
     this.#closeOnBadSignature = options.closeOnBadSignature ?? true;

@@ -18,13 +18,11 @@ export function isMoving(status: string): boolean {
 /** restart: running or crashed on a worker; stop: placed and not stopped; start: stopped, failed or crashed with a deployment. */
 export function availableActions(app: Pick<App, "status" | "worker" | "current_deployment_id">): AppAction[] {
   const s = app.status;
-  if (s === "deleting" || s === "deleted") return [];
+  if (isGone(app)) return [];
   const out: AppAction[] = [];
   if (app.worker !== null && (s === "running" || s === "crashed")) out.push("restart");
   if (app.worker !== null && s !== "stopped" && s !== "created") out.push("stop");
-  if ((s === "stopped" || s === "failed" || s === "crashed") && app.current_deployment_id !== null) {
-    out.push("start");
-  }
+  if (canStart(s) && app.current_deployment_id !== null) out.push("start");
   return out;
 }
 
@@ -44,11 +42,16 @@ export type Redeploy =
 
 /** True when redeployPlan's answer depends on the current deployment (so it is worth fetching). */
 export function redeployNeedsDeployment(app: Pick<App, "status" | "current_deployment_id">): boolean {
-  return redeployPlan(app, undefined).kind === "none" && app.current_deployment_id !== null && !isGone(app);
+  return !isGone(app) && app.current_deployment_id !== null && !canStart(app.status);
 }
 
 function isGone(app: Pick<App, "status">): boolean {
   return app.status === "deleting" || app.status === "deleted";
+}
+
+/** Stopped, failed or crashed: what `start` (a new deployment of the current one) applies to. */
+function canStart(status: string): boolean {
+  return status === "stopped" || status === "failed" || status === "crashed";
 }
 
 export function redeployPlan(
@@ -61,8 +64,7 @@ export function redeployPlan(
   if (app.current_deployment_id === null) {
     return { kind: "none", reason: "the app has not been deployed yet: the first deployment uses them" };
   }
-  if (app.status === "stopped" || app.status === "failed" || app.status === "crashed")
-    return { kind: "start" };
+  if (canStart(app.status)) return { kind: "start" };
   if (!current) return { kind: "none", reason: "reading the current deployment…" };
   if (current.source_kind === "image") return { kind: "image", image: current.image };
   return { kind: "cli" };
